@@ -1,0 +1,95 @@
+"""Composition root: builds the repositories, the pipeline and the service from settings.
+
+Everything that runs broadcasts (the bot, the demo, the benchmarks, the tests)
+wires the pieces here, so they all run the same code.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import hydrogram
+
+from bot.ledger import MongoDeliveryLedger
+from bot.limiter import Clock, RateLimiter, Throttle
+from bot.mongo import Database
+from bot.pipeline import Pipeline, PipelineConfig, Ports, WallClock
+from bot.service import BroadcastService, TestMode
+from bot.store import MongoBroadcastStore
+from bot.telegram import HydrogramSender
+from bot.users import MongoUserDirectory
+from config.settings import Settings
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, at MongoDB's millisecond precision."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """The knobs of the send path, usually read from :class:`Settings`."""
+
+    rate: float = 25.0
+    concurrency: int = 8
+    progress_every: int = 100
+    users_collection: str = "users"
+    test_mode: TestMode = field(default_factory=TestMode)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Tuning:
+        """The tuning that ``settings`` configure."""
+        return cls(
+            rate=settings.rate_limit,
+            concurrency=settings.concurrency,
+            progress_every=settings.progress_interval,
+            users_collection=settings.users_collection,
+            test_mode=TestMode(settings.test_mode, settings.test_users),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    """The wired broadcast machinery of one process."""
+
+    store: MongoBroadcastStore
+    ledger: MongoDeliveryLedger
+    users: MongoUserDirectory
+    throttle: Throttle
+    pipeline: Pipeline
+    service: BroadcastService
+
+    async def ensure_indexes(self) -> None:
+        """Create every index the queries need (idempotent)."""
+        await self.store.ensure_indexes()
+        await self.ledger.ensure_indexes()
+        await self.users.ensure_indexes()
+
+
+def build_core(
+    db: Database,
+    client: hydrogram.Client,
+    tuning: Tuning,
+    *,
+    clock: Clock = time.monotonic,
+    wall_clock: WallClock = utc_now,
+    config: PipelineConfig | None = None,
+) -> Core:
+    """Wire the broadcast machinery over ``db`` and a hydrogram ``client``.
+
+    The client must have been created with ``sleep_threshold=0``.
+    """
+    store = MongoBroadcastStore(db)
+    ledger = MongoDeliveryLedger(db)
+    users = MongoUserDirectory(db, tuning.users_collection)
+    throttle = Throttle(RateLimiter(tuning.rate), clock)
+    ports = Ports(store, ledger, users, HydrogramSender(client), throttle, clock, wall_clock)
+    config = config or PipelineConfig(
+        concurrency=tuning.concurrency, progress_every=tuning.progress_every
+    )
+    pipeline = Pipeline(ports, config)
+    service = BroadcastService(store, pipeline, wall_clock, tuning.test_mode)
+    return Core(store, ledger, users, throttle, pipeline, service)

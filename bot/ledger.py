@@ -1,0 +1,205 @@
+"""The per-recipient delivery ledger: one document per (broadcast, user) in ``deliveries``.
+
+A row moves ``pending`` -> ``sending`` (claimed, durably, before the send) ->
+``sent`` or ``failed`` (settled after it). A row never returns to ``pending``
+once its send may have started, so a restart can never send it twice; rows a
+crash leaves in ``sending`` are reported as unknown.
+
+The row's ``_id`` is ``"<broadcast_id>:<user_id>"``: that makes
+``(broadcast_id, user_id)`` unique without a second index, and lets claims and
+settlements address rows by primary key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, UpdateOne
+from pymongo.errors import BulkWriteError
+
+from bot.errors import ErrorCategory
+from bot.mongo import Collection, Database, aggregate, is_duplicate_key_only
+
+
+class DeliveryStatus(StrEnum):
+    """Where one recipient's delivery stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The settled result of one recipient: ``message_id`` when sent, ``error`` when not."""
+
+    user_id: int
+    attempts: int
+    message_id: int | None = None
+    error: ErrorCategory | None = None
+    error_code: str | None = None
+    at: datetime | None = None
+
+    @property
+    def sent(self) -> bool:
+        """Whether the message was delivered."""
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Counts of a broadcast's ledger rows."""
+
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    failed: int = 0
+    errors: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def total(self) -> int:
+        """Every recipient in the snapshot."""
+        return self.pending + self.sending + self.sent + self.failed
+
+
+def row_id(broadcast_id: str, user_id: int) -> str:
+    """The primary key of one ledger row."""
+    return f"{broadcast_id}:{user_id}"
+
+
+class MongoDeliveryLedger:
+    """The ``deliveries`` collection.
+
+    Contract: ``claim`` returns only rows it moved from pending to sending;
+    ``settle`` only moves rows that are sending; ``add_pending`` is idempotent.
+    """
+
+    def __init__(self, db: Database, collection: str = "deliveries") -> None:
+        self.rows: Collection = db[collection]
+
+    async def ensure_indexes(self) -> None:
+        """Create the indexes the pipeline's queries use."""
+        await self.rows.create_index(
+            [("broadcast_id", ASCENDING), ("status", ASCENDING), ("user_id", ASCENDING)],
+            name="broadcast_status_user",
+        )
+
+    async def add_pending(self, broadcast_id: str, user_ids: Sequence[int], now: datetime) -> int:
+        """Add recipients as pending; rows that already exist keep their state."""
+        if not user_ids:
+            return 0
+        docs = [
+            {
+                "_id": row_id(broadcast_id, uid),
+                "broadcast_id": broadcast_id,
+                "user_id": uid,
+                "status": DeliveryStatus.PENDING.value,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for uid in user_ids
+        ]
+        try:
+            result = await self.rows.insert_many(docs, ordered=False)
+        except BulkWriteError as error:
+            if not is_duplicate_key_only(error):
+                raise
+            return int(error.details.get("nInserted", 0))
+        return len(result.inserted_ids)
+
+    async def claim(self, broadcast_id: str, user_ids: Sequence[int], now: datetime) -> list[int]:
+        """Move pending rows to sending; returns the users actually claimed."""
+        if not user_ids:
+            return []
+        keys = [row_id(broadcast_id, uid) for uid in user_ids]
+        token = str(ObjectId())
+        result = await self.rows.update_many(
+            {"_id": {"$in": keys}, "status": DeliveryStatus.PENDING.value},
+            {"$set": {"status": DeliveryStatus.SENDING.value, "claimed_at": now, "claim": token}},
+        )
+        if result.modified_count == len(keys):
+            return list(user_ids)
+        cursor = self.rows.find({"_id": {"$in": keys}, "claim": token}, {"user_id": 1})
+        return [doc["user_id"] async for doc in cursor]
+
+    async def release(self, broadcast_id: str, user_ids: Sequence[int]) -> None:
+        """Return claimed rows whose send never started to pending (cancel, pause)."""
+        if user_ids:
+            keys = [row_id(broadcast_id, uid) for uid in user_ids]
+            await self.rows.update_many(
+                {"_id": {"$in": keys}, "status": DeliveryStatus.SENDING.value},
+                {"$set": {"status": DeliveryStatus.PENDING.value}, "$unset": {"claimed_at": ""}},
+            )
+
+    async def settle(self, broadcast_id: str, outcomes: Sequence[Outcome]) -> None:
+        """Record results in one round trip."""
+        if outcomes:
+            ops = [self._settle_op(broadcast_id, outcome) for outcome in outcomes]
+            await self.rows.bulk_write(ops, ordered=False)
+
+    @staticmethod
+    def _settle_op(broadcast_id: str, outcome: Outcome) -> UpdateOne:
+        fields: dict[str, Any] = {"attempts": outcome.attempts, "settled_at": outcome.at}
+        if outcome.sent:
+            fields |= {"status": DeliveryStatus.SENT.value, "message_id": outcome.message_id}
+        else:
+            assert outcome.error is not None
+            fields |= {
+                "status": DeliveryStatus.FAILED.value,
+                "error": outcome.error.value,
+                "error_code": outcome.error_code,
+            }
+        return UpdateOne(
+            {"_id": row_id(broadcast_id, outcome.user_id), "status": DeliveryStatus.SENDING.value},
+            {"$set": fields},
+        )
+
+    async def pending(self, broadcast_id: str, batch: int) -> AsyncIterator[list[int]]:
+        """Stream the ids of pending recipients in batches of at most ``batch``."""
+        cursor = self.rows.find(
+            {"broadcast_id": broadcast_id, "status": DeliveryStatus.PENDING.value},
+            {"user_id": 1, "_id": 0},
+        ).batch_size(batch)
+        chunk: list[int] = []
+        async for doc in cursor:
+            chunk.append(doc["user_id"])
+            if len(chunk) >= batch:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    async def tally(self, broadcast_id: str) -> Tally:
+        """Count rows by status and failed rows by error category."""
+        groups = await aggregate(
+            self.rows,
+            [
+                {"$match": {"broadcast_id": broadcast_id}},
+                {"$group": {"_id": {"s": "$status", "e": "$error"}, "n": {"$sum": 1}}},
+            ],
+        )
+        by_status: dict[str, int] = {}
+        errors: dict[str, int] = {}
+        for group in groups:
+            status, error = group["_id"]["s"], group["_id"].get("e")
+            by_status[status] = by_status.get(status, 0) + group["n"]
+            if status == DeliveryStatus.FAILED.value and error:
+                errors[error] = errors.get(error, 0) + group["n"]
+        return Tally(
+            pending=by_status.get("pending", 0),
+            sending=by_status.get("sending", 0),
+            sent=by_status.get("sent", 0),
+            failed=by_status.get("failed", 0),
+            errors=tuple(sorted(errors.items())),
+        )
+
+    async def status_of(self, broadcast_id: str, user_id: int) -> DeliveryStatus | None:
+        """The status of one row, or None when the user is not in the snapshot."""
+        doc = await self.rows.find_one({"_id": row_id(broadcast_id, user_id)}, {"status": 1})
+        return None if doc is None else DeliveryStatus(doc["status"])

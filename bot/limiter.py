@@ -1,0 +1,133 @@
+"""The global send rate: a pure token bucket over an injected clock, and its async gate.
+
+:class:`RateLimiter` answers "may I send now, and if not, how long until I may"
+from the ``now`` it is given. It guarantees that no sliding one-second window
+holds more than ``rate + 1`` grants, paces grants evenly (no bursts), and
+catches up with a grant it could not hand out on time because the event loop
+woke a waiter late. FloodWait from Telegram pauses every sender, lowers the
+rate, and the rate climbs back slowly while no FloodWait comes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+# How far lateness may be caught up; beyond it, the pace restarts from now.
+_MAX_CATCH_UP_S = 0.05
+
+
+class Clock(Protocol):
+    """A monotonic clock in seconds."""
+
+    def __call__(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """How the rate reacts to FloodWait: multiply by ``decrease``, then regain ``increase``
+    of the configured rate every ``recovery_s`` seconds without one; never below ``floor``."""
+
+    decrease: float = 0.7
+    increase: float = 0.05
+    recovery_s: float = 5.0
+    floor: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.decrease < 1 or not 0 < self.increase <= 1:
+            raise ValueError("decrease must be in (0, 1) and increase in (0, 1]")
+        if self.recovery_s <= 0 or self.floor <= 0:
+            raise ValueError("recovery_s and floor must be positive")
+
+
+class RateLimiter:
+    """Evenly paced grants at ``rate`` per second, at most ``rate + 1`` in any second.
+
+    Pure: every method takes ``now`` and performs no I/O, so tests drive it with
+    any schedule and check the window property without sleeping.
+    """
+
+    def __init__(self, rate: float, backoff: Backoff | None = None) -> None:
+        if not 0 < rate <= 10_000:
+            raise ValueError(f"rate must be in (0, 10000], got {rate}")
+        self.target = rate
+        self.rate = rate
+        self.backoff = backoff or Backoff()
+        self._next_slot = -math.inf
+        self._paused_until = -math.inf
+        self._last_change = -math.inf
+        self._window: deque[float] = deque()
+
+    @property
+    def window_limit(self) -> int:
+        """Most grants any closed one-second window may hold."""
+        return math.floor(self.rate) + 1
+
+    def paused_until(self) -> float:
+        """The moment the current FloodWait pause ends (``-inf`` when not paused)."""
+        return self._paused_until
+
+    def try_acquire(self, now: float) -> float:
+        """Take a grant if one is due: returns 0.0 when granted, else the seconds to wait."""
+        self._recover(now)
+        wait = self._wait(now)
+        if wait > 0:
+            return wait
+        behind = now - self._next_slot
+        base = self._next_slot if behind <= _MAX_CATCH_UP_S else now
+        self._next_slot = base + 1.0 / self.rate
+        self._window.append(now)
+        return 0.0
+
+    def on_flood_wait(self, now: float, seconds: float) -> None:
+        """Telegram said wait ``seconds``: pause everyone and, once per episode, slow down."""
+        if now >= self._paused_until:
+            self.rate = max(self.backoff.floor, self.rate * self.backoff.decrease)
+        self._paused_until = max(self._paused_until, now + seconds)
+        self._next_slot = self._paused_until
+        self._last_change = self._paused_until
+
+    def _wait(self, now: float) -> float:
+        waits = [self._paused_until - now, self._next_slot - now]
+        while self._window and self._window[0] < now - 1.0:
+            self._window.popleft()
+        if len(self._window) >= self.window_limit:
+            waits.append(self._window[0] + 1.0 - now + 1e-9)
+        return max(0.0, *waits)
+
+    def _recover(self, now: float) -> None:
+        if self.rate >= self.target or now - self._last_change < self.backoff.recovery_s:
+            return
+        self.rate = min(self.target, self.rate + self.target * self.backoff.increase)
+        self._last_change = now
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Throttle:
+    """The async gate in front of every send: one waiter sleeps, the rest queue FIFO.
+
+    Only the waiter at the head sleeps on the limiter, so a grant wakes one
+    task instead of every worker.
+    """
+
+    def __init__(self, limiter: RateLimiter, clock: Clock, sleep: Sleep = asyncio.sleep) -> None:
+        self.limiter = limiter
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait until the limiter grants a send."""
+        async with self._lock:
+            while (wait := self.limiter.try_acquire(self._clock())) > 0:
+                await self._sleep(wait)
+
+    def flood_wait(self, seconds: float) -> None:
+        """Report a FloodWait: every later :meth:`acquire` waits it out."""
+        self.limiter.on_flood_wait(self._clock(), seconds)

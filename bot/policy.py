@@ -1,0 +1,140 @@
+"""Pure delivery policy: retries, the content error budget, and progress throttling.
+
+Plain values in, decisions out; no I/O and no clock of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.errors import ErrorCategory
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Transient failures are retried with exponential backoff, ``max_attempts`` in all."""
+
+    max_attempts: int = 3
+    base_delay_s: float = 0.5
+    factor: float = 2.0
+    max_delay_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.base_delay_s < 0 or self.factor < 1:
+            raise ValueError("max_attempts >= 1, base_delay_s >= 0 and factor >= 1 required")
+
+    def delay_before(self, attempt: int, category: ErrorCategory) -> float | None:
+        """Seconds to wait before attempt number ``attempt + 1``, or None to give up."""
+        if category is not ErrorCategory.TRANSIENT or attempt >= self.max_attempts:
+            return None
+        return min(self.max_delay_s, self.base_delay_s * self.factor ** (attempt - 1))
+
+
+@dataclass(frozen=True, slots=True)
+class ContentGuard:
+    """Stop a broadcast whose content Telegram rejects, before it fails for everyone.
+
+    The broadcast stops once ``threshold`` recipients failed with a content
+    error while fewer recipients than that received it.
+    """
+
+    threshold: int = 3
+
+    def should_stop(self, content_failures: int, sent: int) -> bool:
+        """Whether the content itself is evidently being rejected."""
+        return content_failures >= self.threshold and sent < content_failures
+
+
+@dataclass(slots=True)
+class ProgressGate:
+    """Lets a progress report through at most every ``every_n`` recipients and ``min_interval_s``.
+
+    Both must have passed since the last report; the final report is not gated.
+    """
+
+    every_n: int
+    min_interval_s: float = 3.0
+    _last_done: int = field(default=0, init=False)
+    _last_at: float = field(default=float("-inf"), init=False)
+
+    def due(self, done: int, now: float) -> bool:
+        """Whether a report for ``done`` processed recipients may go out at ``now``."""
+        if done - self._last_done < self.every_n or now - self._last_at < self.min_interval_s:
+            return False
+        self._last_done, self._last_at = done, now
+        return True
+
+
+@dataclass(slots=True)
+class Counters:
+    """Running counts of one broadcast run."""
+
+    sent: int = 0
+    failed: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def done(self) -> int:
+        """Recipients with a final result."""
+        return self.sent + self.failed
+
+    def record(self, error: ErrorCategory | None) -> None:
+        """Count one settled recipient."""
+        if error is None:
+            self.sent += 1
+            return
+        self.failed += 1
+        self.errors[error.value] = self.errors.get(error.value, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressSnapshot:
+    """What a progress report shows."""
+
+    broadcast_id: str
+    total: int
+    total_known: bool
+    sent: int
+    failed: int
+    errors: dict[str, int]
+    unknown: int
+    elapsed_s: float
+    rate: float
+    eta_s: float | None
+    paused: bool = False
+
+    @property
+    def done(self) -> int:
+        """Recipients with a final result."""
+        return self.sent + self.failed + self.unknown
+
+
+def snapshot(
+    broadcast_id: str,
+    counters: Counters,
+    *,
+    total: int,
+    total_known: bool,
+    unknown: int,
+    elapsed_s: float,
+    run_done: int,
+    run_elapsed_s: float,
+    paused: bool = False,
+) -> ProgressSnapshot:
+    """Build a snapshot; the rate counts only this run, so a resume does not inflate it."""
+    rate = run_done / run_elapsed_s if run_elapsed_s > 0 else 0.0
+    remaining = max(0, total - counters.done - unknown)
+    eta = remaining / rate if rate > 0 and total_known else None
+    return ProgressSnapshot(
+        broadcast_id=broadcast_id,
+        total=total,
+        total_known=total_known,
+        sent=counters.sent,
+        failed=counters.failed,
+        errors=dict(counters.errors),
+        unknown=unknown,
+        elapsed_s=elapsed_s,
+        rate=rate,
+        eta_s=eta,
+        paused=paused,
+    )

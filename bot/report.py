@@ -1,0 +1,147 @@
+"""The final summary of a broadcast run, and how it and progress read to a person."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.policy import ProgressSnapshot
+
+ERROR_LABELS = {
+    "blocked": "User blocked the bot",
+    "deactivated": "Account deleted",
+    "invalid": "Invalid user ID",
+    "forbidden": "Not allowed to write",
+    "content": "Content rejected",
+    "transient": "Network / server errors",
+    "unknown": "Other errors",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What happened, stored on the broadcast document when a run ends."""
+
+    broadcast_id: str
+    status: str
+    total: int
+    sent: int
+    failed: int
+    unknown: int
+    not_sent: int
+    errors: dict[str, int]
+    flood_waits: int
+    started_at: datetime | None
+    completed_at: datetime
+    duration_s: float
+    stop_reason: str | None = None
+
+    @property
+    def success_rate(self) -> float:
+        """Sent as a fraction of the total (1.0 for an empty audience)."""
+        return self.sent / self.total if self.total else 1.0
+
+    def to_document(self) -> dict[str, Any]:
+        """The fields written to the broadcast document (design document 7.3)."""
+        return {
+            "total_users": self.total,
+            "sent_count": self.sent,
+            "failed_count": self.failed,
+            "unknown_count": self.unknown,
+            "not_sent_count": self.not_sent,
+            "error_breakdown": dict(self.errors),
+            "flood_waits": self.flood_waits,
+            "completed_at": self.completed_at,
+            "duration_seconds": round(self.duration_s, 3),
+            "success_rate": round(self.success_rate, 4),
+            "stop_reason": self.stop_reason,
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-friendly dict (datetimes as ISO text)."""
+        data = asdict(self)
+        for key in ("started_at", "completed_at"):
+            value = data[key]
+            data[key] = value.isoformat() if value else None
+        return data
+
+
+def duration_text(seconds: float) -> str:
+    """``1h 2m``, ``3m 20s`` or ``12s``."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+def percent(part: int, whole: int) -> str:
+    """``part`` as a percentage of ``whole``, one decimal where it matters."""
+    if not whole:
+        return "0%"
+    value = 100 * part / whole
+    return f"{value:.0f}%" if value == int(value) else f"{value:.1f}%"
+
+
+def progress_bar(done: int, total: int, width: int = 20) -> str:
+    """``▓▓▓▓░░░░`` filled in proportion."""
+    filled = round(width * done / total) if total else width
+    return "▓" * filled + "░" * (width - filled)
+
+
+def progress_text(snap: ProgressSnapshot) -> str:
+    """The live progress message (design document 7.1)."""
+    total = f"{snap.total:,}" + ("" if snap.total_known else "+ (counting)")
+    eta = duration_text(snap.eta_s) if snap.eta_s is not None else "estimating..."
+    lines = [
+        "📢 BROADCAST " + ("PAUSED" if snap.paused else "IN PROGRESS"),
+        "",
+        f"{progress_bar(snap.done, snap.total)} {percent(snap.done, snap.total)}",
+        f"👥 Total Users: {total}",
+        f"✅ Sent: {snap.sent:,} ({percent(snap.sent, snap.total)})",
+        f"❌ Failed: {snap.failed:,} ({percent(snap.failed, snap.total)})",
+        f"🚀 Rate: {snap.rate:.1f} msg/s",
+        f"⏱️ Elapsed: {duration_text(snap.elapsed_s)}",
+        f"⏳ Remaining: {eta}",
+    ]
+    if snap.unknown:
+        lines.insert(6, f"❔ Unknown (interrupted): {snap.unknown:,}")
+    return "\n".join(lines)
+
+
+def summary_text(summary: Summary, by: str | None = None) -> str:
+    """The final summary (design document 7.3) with the error breakdown."""
+    title = {
+        "completed": "✅ BROADCAST COMPLETED",
+        "cancelled": "🛑 BROADCAST CANCELLED",
+        "failed": "⚠️ BROADCAST STOPPED",
+    }.get(summary.status, f"BROADCAST {summary.status.upper()}")
+    lines = [
+        title,
+        "",
+        "📊 Final Statistics:",
+        f"👥 Total Users: {summary.total:,}",
+        f"✅ Successfully Sent: {summary.sent:,} ({percent(summary.sent, summary.total)})",
+        f"❌ Failed: {summary.failed:,} ({percent(summary.failed, summary.total)})",
+    ]
+    if summary.unknown:
+        lines.append(f"❔ Unknown (interrupted by a crash): {summary.unknown:,}")
+    if summary.not_sent:
+        lines.append(f"⏸ Not sent: {summary.not_sent:,}")
+    if summary.stop_reason:
+        lines.append(f"⚠️ Stopped: {summary.stop_reason}")
+    if summary.errors:
+        lines += ["", "📉 Error Breakdown:"]
+        for category, count in sorted(summary.errors.items(), key=lambda kv: -kv[1]):
+            label = ERROR_LABELS.get(category, category)
+            lines.append(f"• {label}: {count:,} ({percent(count, summary.failed)})")
+    lines += [
+        "",
+        f"⏱️ Total Time: {duration_text(summary.duration_s)}",
+        f"📅 Completed: {summary.completed_at:%Y-%m-%d %H:%M:%S %Z}",
+    ]
+    if by:
+        lines.append(f"👤 By: {by}")
+    return "\n".join(lines)

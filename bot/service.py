@@ -1,0 +1,134 @@
+"""Broadcast lifecycle: create, start, run, pause, resume, cancel. Handlers and the
+scheduler use this; the pipeline does the sending."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.content import Content, content_to_document
+from bot.pipeline import BroadcastStore, Pipeline, ProgressCallback, WallClock
+from bot.report import Summary
+from bot.store import ACTIVE, BroadcastStatus, new_broadcast_id
+
+STARTABLE = (BroadcastStatus.QUEUED, BroadcastStatus.SCHEDULED)
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who gets a broadcast: explicit user ids, or a filter on the users collection."""
+
+    user_ids: tuple[int, ...] | None = None
+    query: dict[str, Any] | None = None
+    description: str = "all users"
+
+    def to_target(self) -> dict[str, Any]:
+        """The ``target`` stored on the broadcast document."""
+        if self.user_ids is not None:
+            return {"user_ids": list(self.user_ids), "description": self.description}
+        return {"filter": self.query or {}, "description": self.description}
+
+
+@dataclass(frozen=True, slots=True)
+class TestMode:
+    """``BROADCAST_TEST_MODE``: every broadcast goes to ``users`` only."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    enabled: bool = False
+    users: tuple[int, ...] = ()
+
+
+class BroadcastService:
+    """The operations on broadcasts that admins and the scheduler perform."""
+
+    def __init__(
+        self,
+        store: BroadcastStore,
+        pipeline: Pipeline,
+        wall_clock: WallClock,
+        test_mode: TestMode | None = None,
+    ) -> None:
+        self.store, self.pipeline, self.now = store, pipeline, wall_clock
+        self.test_mode = test_mode or TestMode()
+
+    async def create(
+        self,
+        content: Content,
+        audience: Audience,
+        *,
+        admin_id: int,
+        admin_name: str | None = None,
+        status: BroadcastStatus = BroadcastStatus.QUEUED,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        """Record a new broadcast; in test mode its audience becomes the test users."""
+        now = self.now()
+        requested = audience.to_target()
+        if self.test_mode.enabled:
+            audience = Audience(user_ids=self.test_mode.users, description="test users")
+        content_doc = content_to_document(content)
+        doc = {
+            "broadcast_id": new_broadcast_id(now),
+            "admin_id": admin_id,
+            "admin_username": admin_name,
+            "content": content_doc,
+            "message_type": content_doc["type"],
+            "target": audience.to_target(),
+            "requested_target": requested,
+            "test_mode": self.test_mode.enabled,
+            "status": status.value,
+            "created_at": now,
+            "sent_count": 0,
+            "failed_count": 0,
+            "error_breakdown": {},
+            "audit": [{"action": "created", "by": admin_id, "at": now}],
+            **(extra or {}),
+        }
+        return await self.store.insert(doc)
+
+    async def start(self, broadcast_id: str, by: int | None = None) -> bool:
+        """Atomically move a queued or scheduled broadcast to running; False if it was not."""
+        now = self.now()
+        doc = await self.store.transition(
+            broadcast_id,
+            STARTABLE,
+            BroadcastStatus.RUNNING,
+            at=now,
+            by=by,
+            fields={"started_at": now},
+        )
+        return doc is not None
+
+    async def run(self, broadcast_id: str, progress: ProgressCallback | None = None) -> Summary:
+        """Deliver a running broadcast to the end (also resumes an interrupted one)."""
+        return await self.pipeline.run(broadcast_id, progress)
+
+    async def pause(self, broadcast_id: str, by: int) -> bool:
+        """Pause a running broadcast; False if it was not running."""
+        return await self._move(broadcast_id, [BroadcastStatus.RUNNING], BroadcastStatus.PAUSED, by)
+
+    async def resume(self, broadcast_id: str, by: int) -> bool:
+        """Resume a paused broadcast; False if it was not paused."""
+        return await self._move(broadcast_id, [BroadcastStatus.PAUSED], BroadcastStatus.RUNNING, by)
+
+    async def cancel(self, broadcast_id: str, by: int) -> bool:
+        """Cancel a broadcast that has not finished; False if it had."""
+        expected = [*ACTIVE, *STARTABLE, BroadcastStatus.DRAFT]
+        return await self._move(broadcast_id, expected, BroadcastStatus.CANCELLED, by)
+
+    async def interrupted(self) -> list[str]:
+        """Broadcasts left running or paused by a previous process, oldest first."""
+        docs = await self.store.with_status(ACTIVE)
+        return [str(doc["_id"]) for doc in docs]
+
+    async def _move(
+        self,
+        broadcast_id: str,
+        expected: Sequence[BroadcastStatus],
+        new: BroadcastStatus,
+        by: int,
+    ) -> bool:
+        doc = await self.store.transition(broadcast_id, expected, new, at=self.now(), by=by)
+        return doc is not None

@@ -1,0 +1,294 @@
+"""``TelegramSimulator``: the simulated bot client plus the controls of its world."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+from hydrogram import raw, utils
+
+from bot.simulator.client import SimulatedClient, wire_copy
+from bot.simulator.faults import FaultPlan, TransientKind
+from bot.simulator.limits import LimitRules
+from bot.simulator.media import ALBUM_KINDS
+from bot.simulator.model import (
+    CallbackAnswer,
+    ReceivedMessage,
+    SimChat,
+    SimUser,
+    UserState,
+    access_hash_for,
+)
+from bot.simulator.peers import Directory, is_channel
+from bot.simulator.world import SimWorld
+
+
+class TelegramSimulator(SimulatedClient):
+    """A bot client on a simulated Telegram: users, chats, flood limits and failures.
+
+    Drive it with hydrogram's own API (``send_message``, ``get_messages``,
+    ``Message.copy``...) and inspect what users received with :meth:`inbox`.
+    The flood rules are documented in :mod:`bot.simulator.limits`.
+
+    Args:
+        name: Client name.
+        telegram_limit: Messages per sliding second, bot-wide (1..1000).
+        chat_burst: Send requests allowed to one chat per ``chat_window`` seconds.
+        chat_window: Seconds of the per-chat window.
+        latency_ms: Delay of every request (``asyncio.sleep``).
+        latency_jitter_ms: Uniform jitter around ``latency_ms``, seeded.
+        transient_failure_rate: Probability in [0, 1] that a send fails server-side
+            (not delivered, not counted by flood control).
+        transient_error: ``"rpc"`` (500 RPC_CALL_FAIL) or ``"timeout"`` (``TimeoutError``).
+        seed: Seed of all randomness.
+        clock: Monotonic seconds for limits and dates; inject a fake one in tests.
+        date_origin: Unix time that the clock's current reading maps to (default: now).
+        bot_id: The bot's user id.
+        bot_username: The bot's username.
+        workers: Handler tasks of hydrogram's dispatcher.
+    """
+
+    def __init__(
+        self,
+        name: str = "simulator",
+        *,
+        telegram_limit: int = 30,
+        chat_burst: int = 3,
+        chat_window: float = 3.0,
+        latency_ms: float = 0.0,
+        latency_jitter_ms: float = 0.0,
+        transient_failure_rate: float = 0.0,
+        transient_error: TransientKind = "rpc",
+        seed: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+        date_origin: float | None = None,
+        bot_id: int = 7_000_000_001,
+        bot_username: str = "broadcast_sim_bot",
+        workers: int = 4,
+    ) -> None:
+        faults = FaultPlan(
+            seed=seed,
+            latency_ms=latency_ms,
+            latency_jitter_ms=latency_jitter_ms,
+            transient_failure_rate=transient_failure_rate,
+            transient_error=transient_error,
+        )
+        world = SimWorld(
+            directory=Directory(bot_id, bot_username, "Broadcast Bot"),
+            rules=LimitRules(telegram_limit, chat_burst, chat_window),
+            faults=faults,
+            clock=clock,
+            date_origin=time.time() if date_origin is None else date_origin,
+        )
+        super().__init__(name, world, workers=workers)
+
+    def add_user(
+        self,
+        user_id: int,
+        state: UserState = UserState.ACTIVE,
+        *,
+        first_name: str | None = None,
+        language_code: str = "en",
+        is_premium: bool = False,
+        username: str | None = None,
+    ) -> None:
+        """Add (or replace) a user; hydrogram's peer cache learns it before the next request."""
+        if utils.get_peer_type(user_id) != "user" or user_id == self.world.directory.bot_id:
+            raise ValueError(f"not a valid user id for the simulator: {user_id}")
+        self.world.directory.users[user_id] = SimUser(
+            user_id, state, first_name or f"User {user_id}", username, language_code, is_premium
+        )
+        self.queue_peers([user_id])
+
+    def add_users(
+        self,
+        user_ids: Iterable[int],
+        state: UserState = UserState.ACTIVE,
+        *,
+        language_code: str = "en",
+        is_premium: bool = False,
+    ) -> None:
+        """Add many users at once (200,000 take well under a second), named ``User <id>``."""
+        users = self.world.directory.users
+        ids = list(user_ids)
+        if ids and (min(ids) <= 0 or max(ids) > utils.MAX_USER_ID):
+            raise ValueError("user ids must be in 1..999999999999")
+        if self.world.directory.bot_id in ids:
+            raise ValueError("a user cannot have the bot's id")
+        for uid in ids:
+            users[uid] = SimUser(uid, state, f"User {uid}", None, language_code, is_premium)
+        self.queue_peers(ids)
+
+    def set_state(self, user_id: int, state: UserState) -> None:
+        """Change what sending to a known user answers (e.g. the user blocks the bot)."""
+        self.world.directory.users[user_id].state = state
+
+    def add_chat(self, chat_id: int, title: str | None = None) -> None:
+        """Add a channel (-100...) or basic group (negative id) the bot is a member of."""
+        if chat_id >= 0:
+            raise ValueError(f"chat ids are negative, got {chat_id}")
+        utils.get_peer_type(chat_id)  # raises ValueError for an impossible id
+        kind = "Channel" if is_channel(chat_id) else "Group"
+        self.world.directory.chats[chat_id] = SimChat(chat_id, title or f"{kind} {chat_id}")
+        self.queue_peers([chat_id])
+
+    def fail_next(
+        self,
+        chat_id: int,
+        *,
+        error_message: str = "MESSAGE_TOO_LONG",
+        error_code: int = 400,
+        exception: BaseException | None = None,
+        times: int | None = 1,
+    ) -> None:
+        """Make the next ``times`` sends to ``chat_id`` (None: all) fail.
+
+        They fail with ``exception`` if given, else with the RPC error. Use error ids
+        hydrogram knows: for unknown ones it appends to ``./unknown_errors.txt``.
+        Scripted failures are counted by flood control, like other answered sends.
+        """
+        self.world.faults.fail_next(
+            chat_id,
+            error_message=error_message,
+            error_code=error_code,
+            exception=exception,
+            times=times,
+        )
+
+    async def seed_message(
+        self, chat_id: int, text: str = "", *, media: str | None = None, caption: str = ""
+    ) -> int:
+        """Put a message into one of the bot's chats and return its id.
+
+        In a private chat the user wrote it; in a channel it is a post; in a group the
+        bot wrote it. ``media`` is a kind of :data:`bot.simulator.media.MEDIA_KINDS`.
+        """
+        if not media and not text.strip():
+            raise ValueError("a seeded message needs text or media")
+        world = self.world
+        message = world.compose(
+            chat_id,
+            sender=self._author_in(chat_id),
+            text=caption if media else text,
+            media=world.media.create(media, world.date()) if media else None,
+        )
+        world.store.put(chat_id, message)
+        await self.register_peers()
+        return message.id
+
+    async def seed_album(self, chat_id: int, items: Sequence[str | tuple[str, str]]) -> list[int]:
+        """Put an album into a chat; ``items`` are kinds or ``(kind, caption)``. Returns the ids."""
+        pairs = [(item, "") if isinstance(item, str) else item for item in items]
+        if not 2 <= len(pairs) <= 10 or any(kind not in ALBUM_KINDS for kind, _ in pairs):
+            raise ValueError(f"an album has 2-10 items of {sorted(ALBUM_KINDS)}, got {items}")
+        world, sender = self.world, self._author_in(chat_id)
+        grouped_id = world.serial()
+        ids: list[int] = []
+        for kind, caption in pairs:
+            media = world.media.create(kind, world.date())
+            message = world.compose(
+                chat_id, sender=sender, text=caption, media=media, grouped_id=grouped_id
+            )
+            world.store.put(chat_id, message)
+            ids.append(message.id)
+        await self.register_peers()
+        return ids
+
+    async def feed_message(
+        self,
+        from_user_id: int,
+        text: str = "",
+        *,
+        media: str | None = None,
+        reply_to_message_id: int | None = None,
+        wait: bool = True,
+    ) -> int:
+        """Deliver a private message from a user to the bot; registered handlers run.
+
+        A user who writes is active again (unknown users are added). With ``wait`` this
+        returns once hydrogram's dispatcher has run the handlers: don't call it with
+        ``wait`` from inside a handler. Returns the message id (the bot may reply to or
+        copy it; with ``media`` the text is the caption).
+        """
+        self._returning_user(from_user_id)
+        world = self.world
+        message = world.compose(
+            from_user_id,
+            sender=from_user_id,
+            text=text,
+            media=world.media.create(media, world.date()) if media else None,
+            reply_to_msg_id=reply_to_message_id,
+        )
+        world.store.put(from_user_id, message)
+        update = raw.types.UpdateNewMessage(message=message, pts=world.next_pts(), pts_count=1)
+        await self._push(world.updates([update], [message]), wait)
+        return message.id
+
+    async def feed_callback(
+        self, from_user_id: int, message_id: int, data: bytes, *, wait: bool = True
+    ) -> int:
+        """Press an inline button of ``message_id`` in the user's chat; returns the query id."""
+        self._returning_user(from_user_id)
+        world = self.world
+        query_id = world.serial()
+        world.open_queries[query_id] = from_user_id
+        update = raw.types.UpdateBotCallbackQuery(
+            query_id=query_id,
+            user_id=from_user_id,
+            peer=raw.types.PeerUser(user_id=from_user_id),
+            msg_id=message_id,
+            chat_instance=access_hash_for(from_user_id),
+            data=data,
+        )
+        await self._push(world.updates([update], [], [from_user_id]), wait)
+        return query_id
+
+    def inbox(self, chat_id: int) -> list[ReceivedMessage]:
+        """Return what the bot delivered to ``chat_id``, oldest first."""
+        return self.world.inbox.of(chat_id)
+
+    def received_counts(self) -> dict[int, int]:
+        """Return, per chat that received anything, how many messages it received."""
+        return self.world.inbox.counts()
+
+    @property
+    def sent_total(self) -> int:
+        """Messages delivered (an album of n counts n)."""
+        return self.world.inbox.total
+
+    @property
+    def flood_waits(self) -> int:
+        """FLOOD_WAIT answers given so far."""
+        return self.world.flood_waits
+
+    @property
+    def callback_answers(self) -> list[CallbackAnswer]:
+        """The bot's answers to callback queries, in order."""
+        return list(self.world.callback_answers)
+
+    def _author_in(self, chat_id: int) -> int | None:
+        if chat_id > 0:
+            if chat_id not in self.world.directory.users:
+                raise ValueError(f"unknown user {chat_id}: call add_user first")
+            return chat_id
+        if chat_id not in self.world.directory.chats:
+            self.add_chat(chat_id)
+        return None if is_channel(chat_id) else self.world.directory.bot_id
+
+    def _returning_user(self, user_id: int) -> None:
+        user = self.world.directory.users.get(user_id)
+        if user is None:
+            self.add_user(user_id)
+        elif user.state is UserState.DEACTIVATED:
+            raise ValueError(f"user {user_id} is deactivated and cannot write")
+        else:
+            user.state = UserState.ACTIVE
+
+    async def _push(self, updates: raw.types.Updates, wait: bool) -> None:
+        if not self.is_initialized:
+            raise ConnectionError("start the simulator before feeding updates")
+        await self.register_peers()
+        # hydrogram leaves handle_updates unannotated; it is the path real updates take.
+        await self.handle_updates(wire_copy(updates))  # type: ignore[no-untyped-call]
+        if wait:
+            await self.dispatcher.updates_queue.join()

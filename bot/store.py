@@ -1,0 +1,125 @@
+"""The ``broadcasts`` collection: one versioned document per broadcast, the truth about it.
+
+Status changes are compare-and-set updates (``expected`` statuses in the
+filter), so two processes, or two button presses, cannot both start, pause or
+finish the same broadcast. Every change made by a person is appended to the
+document's ``audit`` list with who and when.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+
+from bot.errors import BroadcastNotFoundError
+from bot.mongo import Collection, Database
+
+SCHEMA_VERSION = 1
+
+
+class BroadcastStatus(StrEnum):
+    """The life of a broadcast."""
+
+    DRAFT = "draft"
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    MISSED = "missed"
+
+
+ACTIVE = frozenset({BroadcastStatus.RUNNING, BroadcastStatus.PAUSED})
+FINISHED = frozenset(
+    {
+        BroadcastStatus.COMPLETED,
+        BroadcastStatus.CANCELLED,
+        BroadcastStatus.FAILED,
+        BroadcastStatus.MISSED,
+    }
+)
+
+
+def new_broadcast_id(now: datetime) -> str:
+    """A readable unique id: ``bc_20261129_143000_a1b2``."""
+    return f"bc_{now:%Y%m%d_%H%M%S}_{secrets.token_hex(2)}"
+
+
+class MongoBroadcastStore:
+    """Reads and writes broadcast documents."""
+
+    def __init__(self, db: Database, collection: str = "broadcasts") -> None:
+        self.docs: Collection = db[collection]
+
+    async def ensure_indexes(self) -> None:
+        """Create the indexes history and status queries use."""
+        await self.docs.create_index([("admin_id", ASCENDING)], name="admin")
+        await self.docs.create_index([("created_at", DESCENDING)], name="created")
+        await self.docs.create_index([("status", ASCENDING)], name="status")
+
+    async def insert(self, doc: dict[str, Any]) -> str:
+        """Store a new broadcast document; returns its id."""
+        doc = {"schema_version": SCHEMA_VERSION, "audit": [], **doc}
+        doc["_id"] = doc["broadcast_id"]
+        await self.docs.insert_one(doc)
+        return str(doc["broadcast_id"])
+
+    async def get(self, broadcast_id: str) -> dict[str, Any]:
+        """The document of ``broadcast_id``; raises BroadcastNotFoundError."""
+        doc: dict[str, Any] | None = await self.docs.find_one({"_id": broadcast_id})
+        if doc is None:
+            raise BroadcastNotFoundError(broadcast_id)
+        return doc
+
+    async def status(self, broadcast_id: str) -> BroadcastStatus:
+        """The current status of ``broadcast_id``."""
+        doc = await self.docs.find_one({"_id": broadcast_id}, {"status": 1})
+        if doc is None:
+            raise BroadcastNotFoundError(broadcast_id)
+        return BroadcastStatus(doc["status"])
+
+    async def transition(
+        self,
+        broadcast_id: str,
+        expected: Iterable[BroadcastStatus],
+        new: BroadcastStatus,
+        *,
+        at: datetime,
+        by: int | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """Atomically move to ``new`` if the status is one of ``expected``.
+
+        Returns the updated document, or None when the status did not match
+        (someone else got there first).
+        """
+        update: dict[str, Any] = {"$set": {"status": new.value, **(fields or {})}}
+        if by is not None:
+            update["$push"] = {"audit": {"action": new.value, "by": by, "at": at}}
+        doc: dict[str, Any] | None = await self.docs.find_one_and_update(
+            {"_id": broadcast_id, "status": {"$in": [s.value for s in expected]}},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+        return doc
+
+    async def update(self, broadcast_id: str, fields: dict[str, Any]) -> None:
+        """Set ``fields`` on the document whatever its status (progress, counts)."""
+        await self.docs.update_one({"_id": broadcast_id}, {"$set": fields})
+
+    async def with_status(self, statuses: Iterable[BroadcastStatus]) -> list[dict[str, Any]]:
+        """Broadcasts in any of ``statuses``, oldest first."""
+        cursor = self.docs.find({"status": {"$in": [s.value for s in statuses]}})
+        return [doc async for doc in cursor.sort("created_at", ASCENDING)]
+
+    async def recent(self, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` most recently created broadcasts, newest first."""
+        cursor = self.docs.find({}).sort("created_at", DESCENDING).limit(limit)
+        return [doc async for doc in cursor]

@@ -1,0 +1,240 @@
+"""Frozen, validated settings read from the environment and a ``.env`` file.
+
+Every variable is one row of :data:`_VARS` (name, field, kind); the kind
+parses the text and says what it accepts, and the field's default in
+:class:`Settings` applies when the variable is unset or empty. A bad value is
+reported as ``NAME='value': expected ...``, all bad values at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from config.parsers import (
+    API_HASH,
+    BOOLEAN,
+    BOT_TOKEN,
+    COLLECTION_NAME,
+    DATABASE_NAME,
+    MONGO_URI,
+    TIMEZONE,
+    Kind,
+    bounded_float,
+    bounded_int,
+    id_set,
+    id_tuple,
+    parse_env_text,
+    positive_int,
+)
+
+DEFAULT_ENV_FILE: Final = ".env"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; ``problems`` holds one line per bad variable."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__(*problems)
+        self.problems: tuple[str, ...] = problems
+
+    def __str__(self) -> str:
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        return f"invalid configuration ({len(self.problems)} problem(s)):\n{lines}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Var:
+    env: str
+    field: str
+    kind: Kind[Any]
+
+    def problem(self, shown: str) -> str:
+        return f"{self.env}={shown}: expected {self.kind.accepts}"
+
+
+_IDS = "positive Telegram user ids separated by commas or spaces"
+_RATE = "a number of messages per second"
+_WORKERS = "a number of concurrent senders"
+_EVERY = "a number of recipients between progress reports"
+
+_VARS: Final[tuple[_Var, ...]] = (
+    _Var("API_ID", "api_id", positive_int("the api_id from my.telegram.org")),
+    _Var("API_HASH", "api_hash", API_HASH),
+    _Var("BOT_TOKEN", "bot_token", BOT_TOKEN),
+    _Var("MONGO_URI", "mongo_uri", MONGO_URI),
+    _Var("MONGO_DB", "mongo_db", DATABASE_NAME),
+    _Var("ADMIN_IDS", "admin_ids", id_set(_IDS)),
+    _Var("USERS_COLLECTION", "users_collection", COLLECTION_NAME),
+    _Var("BROADCAST_RATE_LIMIT", "rate_limit", bounded_float(_RATE, 0, 1000)),
+    _Var("BROADCAST_CONCURRENCY", "concurrency", bounded_int(_WORKERS, 1, 256)),
+    _Var("BROADCAST_PROGRESS_INTERVAL", "progress_interval", bounded_int(_EVERY, 1, 1_000_000)),
+    _Var("BROADCAST_TEST_MODE", "test_mode", BOOLEAN),
+    _Var("BROADCAST_TEST_USERS", "test_users", id_tuple(_IDS)),
+    _Var("TIMEZONE", "timezone", TIMEZONE),
+)
+
+ENV_VARS: Final[Mapping[str, str]] = MappingProxyType({var.env: var.field for var in _VARS})
+"""Every environment variable read by :func:`load_settings` -> its ``Settings`` field."""
+
+_CREDENTIALS: Final = ("API_ID", "API_HASH", "BOT_TOKEN")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The bot's configuration; see ``.env.example`` for each variable.
+
+    Values are checked on construction, so an instance is always valid.
+    Secrets (``api_hash``, ``bot_token``, ``mongo_uri``) are left out of repr.
+
+    Attributes:
+        api_id: ``API_ID``; None when unset (the demo needs no credentials).
+        api_hash: ``API_HASH``; None when unset.
+        bot_token: ``BOT_TOKEN``; None when unset.
+        mongo_uri: ``MONGO_URI``.
+        mongo_db: ``MONGO_DB``, the database name.
+        admin_ids: ``ADMIN_IDS``, users allowed to run admin commands.
+        users_collection: ``USERS_COLLECTION``, where the bot's users live.
+        rate_limit: ``BROADCAST_RATE_LIMIT``, messages per second, all workers together.
+        concurrency: ``BROADCAST_CONCURRENCY``, concurrent send workers.
+        progress_interval: ``BROADCAST_PROGRESS_INTERVAL``, recipients between reports.
+        test_mode: ``BROADCAST_TEST_MODE``; broadcasts go only to ``test_users``.
+        test_users: ``BROADCAST_TEST_USERS``, required when ``test_mode`` is on.
+        timezone: ``TIMEZONE``, an IANA name; see :attr:`tz`.
+
+    Raises:
+        ConfigError: On construction, listing every invalid field.
+    """
+
+    api_id: int | None = None
+    api_hash: str | None = field(default=None, repr=False)
+    bot_token: str | None = field(default=None, repr=False)
+    mongo_uri: str = field(default="mongodb://localhost:27017", repr=False)
+    mongo_db: str = "broadcast_manager"
+    admin_ids: frozenset[int] = frozenset()
+    users_collection: str = "users"
+    rate_limit: float = 25.0
+    concurrency: int = 8
+    progress_interval: int = 100
+    test_mode: bool = False
+    test_users: tuple[int, ...] = ()
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        problems = [*self._field_problems(), *self._consistency_problems()]
+        if problems:
+            raise ConfigError(*problems)
+
+    def _field_problems(self) -> list[str]:
+        problems = []
+        for var in _VARS:
+            value = getattr(self, var.field)
+            if value is not None and not var.kind.valid(value):
+                shown = var.kind.show(value) if isinstance(value, str) else repr(value)
+                problems.append(var.problem(shown))
+        return problems
+
+    def _consistency_problems(self) -> list[str]:
+        if self.test_mode and not self.test_users:
+            return [
+                "BROADCAST_TEST_USERS: expected at least one user id while "
+                "BROADCAST_TEST_MODE is on (test broadcasts go only to these users)"
+            ]
+        return []
+
+    @classmethod
+    def for_tests(cls, **overrides: Any) -> Settings:
+        """Valid settings for tests, with no environment involved.
+
+        Credentials are filled with well-formed fakes and the database is
+        ``broadcast_manager_test``; pass ``api_id=None`` etc. to unset them.
+
+        Args:
+            **overrides: Field values to use instead.
+
+        Raises:
+            ConfigError: An override is invalid.
+        """
+        fakes: dict[str, Any] = {
+            "api_id": 12345,
+            "api_hash": "0123456789abcdef0123456789abcdef",
+            "bot_token": "123456:" + "T" * 35,
+            "mongo_db": "broadcast_manager_test",
+        }
+        return cls(**(fakes | overrides))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    def missing_credentials(self) -> list[str]:
+        """Names of the unset credential variables, in .env.example order."""
+        values = (self.api_id, self.api_hash, self.bot_token)
+        return [name for name, value in zip(_CREDENTIALS, values, strict=True) if value is None]
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    env_file: str | Path | None = DEFAULT_ENV_FILE,
+) -> Settings:
+    """Read settings from the environment, falling back to a ``.env`` file.
+
+    A variable set to an empty string counts as unset, so the file's value or
+    the default applies.
+
+    Args:
+        environ: Variables to read; ``os.environ`` when None.
+        env_file: A ``.env`` file; None reads none. The default ``.env`` may
+            be missing; any other path must exist.
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        ConfigError: Listing every bad variable, malformed ``.env`` line,
+            or a missing ``env_file``.
+    """
+    env = os.environ if environ is None else environ
+    file_values, problems = _read_env_file(env_file)
+    values: dict[str, Any] = {}
+    for var in _VARS:
+        raw = (env.get(var.env) or "").strip() or file_values.get(var.env, "").strip()
+        if not raw:
+            continue
+        try:
+            values[var.field] = var.kind.parse(raw)
+        except ValueError:
+            problems.append(var.problem(var.kind.show(raw)))
+    return _build(values, problems)
+
+
+def _build(values: dict[str, Any], problems: list[str]) -> Settings:
+    # Build even when some values failed, so consistency problems are listed too.
+    try:
+        settings = Settings(**values)
+    except ConfigError as exc:
+        raise ConfigError(*problems, *exc.problems) from None
+    if problems:
+        raise ConfigError(*problems)
+    return settings
+
+
+def _read_env_file(env_file: str | Path | None) -> tuple[dict[str, str], list[str]]:
+    if env_file is None:
+        return {}, []
+    path = Path(env_file)
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        if path == Path(DEFAULT_ENV_FILE):
+            return {}, []
+        return {}, [f"env file {str(path)!r}: not found"]
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [f"env file {str(path)!r}: cannot be read ({exc})"]
+    return parse_env_text(content, str(path))

@@ -1,0 +1,88 @@
+"""The delivery ledger and the broadcast store against MongoDB (mongomock or MONGO_TEST_URI)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.errors import ErrorCategory
+from bot.ledger import DeliveryStatus, MongoDeliveryLedger, Outcome
+from bot.mongo import Database
+from bot.store import BroadcastStatus, MongoBroadcastStore
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+async def test_add_pending_is_idempotent_and_keeps_state(db: Database) -> None:
+    ledger = MongoDeliveryLedger(db)
+    await ledger.ensure_indexes()
+    assert await ledger.add_pending("b1", [1, 2, 3], NOW) == 3
+    assert await ledger.claim("b1", [1], NOW) == [1]
+    await ledger.settle("b1", [Outcome(1, 1, message_id=10, at=NOW)])
+    assert await ledger.add_pending("b1", [1, 2, 3, 4], NOW) == 1
+    assert await ledger.status_of("b1", 1) is DeliveryStatus.SENT
+    assert await db["deliveries"].count_documents({"broadcast_id": "b1"}) == 4
+
+
+async def test_claim_takes_only_pending_rows(db: Database) -> None:
+    ledger = MongoDeliveryLedger(db)
+    await ledger.add_pending("b1", [1, 2, 3], NOW)
+    assert await ledger.claim("b1", [1, 2], NOW) == [1, 2]
+    assert await ledger.claim("b1", [1, 2, 3, 99], NOW) == [3]
+    assert await ledger.claim("b1", [1, 2, 3], NOW) == []
+
+
+async def test_settle_records_results_and_tally_counts_them(db: Database) -> None:
+    ledger = MongoDeliveryLedger(db)
+    await ledger.add_pending("b1", [1, 2, 3, 4, 5], NOW)
+    await ledger.add_pending("other", [1], NOW)
+    await ledger.claim("b1", [1, 2, 3, 4], NOW)
+    await ledger.settle(
+        "b1",
+        [
+            Outcome(1, 1, message_id=11, at=NOW),
+            Outcome(2, 1, error=ErrorCategory.BLOCKED, error_code="USER_IS_BLOCKED", at=NOW),
+            Outcome(3, 3, error=ErrorCategory.TRANSIENT, error_code="TIMEOUT", at=NOW),
+        ],
+    )
+    tally = await ledger.tally("b1")
+    assert (tally.pending, tally.sending, tally.sent, tally.failed) == (1, 1, 1, 2)
+    assert dict(tally.errors) == {"blocked": 1, "transient": 1}
+    row = await db["deliveries"].find_one({"broadcast_id": "b1", "user_id": 3})
+    assert row["attempts"] == 3
+    assert row["error_code"] == "TIMEOUT"
+    sent = await db["deliveries"].find_one({"broadcast_id": "b1", "user_id": 1})
+    assert sent["message_id"] == 11
+
+
+async def test_release_returns_claims_to_pending(db: Database) -> None:
+    ledger = MongoDeliveryLedger(db)
+    await ledger.add_pending("b1", [1, 2], NOW)
+    await ledger.claim("b1", [1, 2], NOW)
+    await ledger.release("b1", [2])
+    assert await ledger.status_of("b1", 2) is DeliveryStatus.PENDING
+    assert [ids async for ids in ledger.pending("b1", 10)] == [[2]]
+
+
+async def test_pending_streams_in_batches(db: Database) -> None:
+    ledger = MongoDeliveryLedger(db)
+    await ledger.add_pending("b1", list(range(1, 26)), NOW)
+    batches = [ids async for ids in ledger.pending("b1", 10)]
+    assert [len(b) for b in batches] == [10, 10, 5]
+    assert sorted(i for b in batches for i in b) == list(range(1, 26))
+
+
+async def test_store_transition_is_compare_and_set(db: Database) -> None:
+    store = MongoBroadcastStore(db)
+    await store.ensure_indexes()
+    await store.insert({"broadcast_id": "b1", "status": "queued", "created_at": NOW})
+    first = await store.transition(
+        "b1", [BroadcastStatus.QUEUED], BroadcastStatus.RUNNING, at=NOW, by=7
+    )
+    second = await store.transition(
+        "b1", [BroadcastStatus.QUEUED], BroadcastStatus.RUNNING, at=NOW, by=8
+    )
+    assert first is not None
+    assert second is None
+    doc = await store.get("b1")
+    assert doc["schema_version"] == 1
+    assert [(a["action"], a["by"]) for a in doc["audit"]] == [("running", 7)]

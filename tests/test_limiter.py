@@ -1,0 +1,111 @@
+"""The rate limiter, driven by simulated clocks: no test sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from bisect import bisect_right
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.limiter import Backoff, RateLimiter, Throttle
+
+
+def most_in_one_second(grants: list[float]) -> int:
+    """The largest number of grants in any closed window [t, t + 1]."""
+    return max((bisect_right(grants, t + 1.0) - i for i, t in enumerate(grants)), default=0)
+
+
+def drive(limiter: RateLimiter, arrivals: list[float], lateness: list[float]) -> list[float]:
+    """Callers queue in arrival order (as in :class:`Throttle`); the head sleeps as told
+    and wakes up late by the next amount of ``lateness``; returns the grant times."""
+    grants: list[float] = []
+    late = itertools.cycle(lateness)
+    now = 0.0
+    for arrival in sorted(arrivals):
+        now = max(now, arrival)
+        while (wait := limiter.try_acquire(now)) > 0:
+            now += wait + next(late)
+        grants.append(now)
+    return grants
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rate=st.floats(min_value=0.5, max_value=1000),
+    arrivals=st.lists(st.floats(min_value=0, max_value=5), min_size=1, max_size=400),
+    lateness=st.lists(st.floats(min_value=0, max_value=0.05), min_size=1, max_size=20),
+)
+def test_no_sliding_second_holds_more_than_rate_plus_one(
+    rate: float, arrivals: list[float], lateness: list[float]
+) -> None:
+    limiter = RateLimiter(rate)
+    grants = drive(limiter, arrivals, lateness)
+    assert len(grants) == len(arrivals)
+    assert most_in_one_second(grants) <= int(rate) + 1
+
+
+@pytest.mark.parametrize("rate", [1, 25, 30, 200, 1000])
+def test_late_wake_ups_are_caught_up(rate: int) -> None:
+    rng = random.Random(7)
+    limiter = RateLimiter(rate)
+    callers = rate * 10
+    grants = drive(limiter, [0.0] * callers, [rng.uniform(0, 0.002) for _ in range(50)])
+    achieved = len(grants) / grants[-1] if grants[-1] else float("inf")
+    assert achieved >= 0.97 * rate
+    assert most_in_one_second(grants) <= rate + 1
+
+
+def test_grants_are_evenly_paced_not_bursty() -> None:
+    limiter = RateLimiter(25)
+    grants = drive(limiter, [0.0] * 50, [0.0])
+    gaps = [b - a for a, b in zip(grants, grants[1:], strict=False)]
+    assert min(gaps) == pytest.approx(0.04)
+
+
+def test_flood_wait_pauses_everyone_and_slows_down_once_per_episode() -> None:
+    limiter = RateLimiter(30, Backoff(decrease=0.5, recovery_s=5))
+    assert limiter.try_acquire(0.0) == 0
+    limiter.on_flood_wait(0.1, 3)
+    limiter.on_flood_wait(0.12, 2)  # a second worker hit the same flood
+    assert limiter.rate == 15
+    assert limiter.try_acquire(1.0) == pytest.approx(2.1)
+    assert limiter.try_acquire(3.1) == 0
+
+
+def test_rate_climbs_back_slowly_after_flood() -> None:
+    limiter = RateLimiter(20, Backoff(decrease=0.5, increase=0.25, recovery_s=5))
+    limiter.on_flood_wait(0.0, 1)
+    assert limiter.rate == 10
+    limiter.try_acquire(5.9)
+    assert limiter.rate == 10
+    limiter.try_acquire(6.1)
+    assert limiter.rate == 15
+    limiter.try_acquire(11.2)
+    assert limiter.rate == 20
+    limiter.try_acquire(30.0)
+    assert limiter.rate == 20
+
+
+@pytest.mark.parametrize("bad", [0, -1, 10_001])
+def test_rate_out_of_range_is_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="rate must be"):
+        RateLimiter(bad)
+
+
+async def test_throttle_wakes_one_waiter_per_grant() -> None:
+    now = [0.0]
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+        await asyncio.sleep(0)
+
+    throttle = Throttle(RateLimiter(10), lambda: now[0], fake_sleep)
+    await asyncio.gather(*(throttle.acquire() for _ in range(20)))
+    assert now[0] == pytest.approx(1.9)
+    assert len(sleeps) == 19  # one sleep per grant, not one per waiting task

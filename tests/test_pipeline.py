@@ -1,0 +1,253 @@
+"""The send pipeline end to end: simulator at the Telegram seam, MongoDB behind the ledger.
+
+These run in real time, kept short with high rates and fast polling; the few
+that take seconds do so because Telegram's FloodWait is whole seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.content import ParseMode, TextContent
+from bot.mongo import Database
+from bot.service import Audience, TestMode
+from bot.simulator import TelegramSimulator, UserState
+from tests.support import ADMIN, ProgressLog, broadcast, create_running, make_core, receipts, seed
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[TelegramSimulator]:
+    loop = asyncio.get_running_loop()
+    simulator = TelegramSimulator(telegram_limit=1000, clock=loop.time)
+    await simulator.start()
+    simulator.add_user(ADMIN)
+    yield simulator
+    await simulator.stop()
+
+
+async def test_text_reaches_every_active_user_once(db: Database, sim: TelegramSimulator) -> None:
+    users = await seed(db, sim, range(100, 400))
+    core = make_core(db, sim)
+    bid, summary = await broadcast(core)
+    assert set(receipts(sim, users).values()) == {1}
+    assert sim.inbox(users[0])[0].text == "Hello everyone"
+    assert (summary.status, summary.total, summary.sent, summary.failed) == (
+        "completed",
+        300,
+        300,
+        0,
+    )
+    doc = await core.store.get(bid)
+    assert (doc["status"], doc["sent_count"], doc["total_users"]) == ("completed", 300, 300)
+    rows = db["deliveries"].find({"broadcast_id": bid})
+    assert {(r["status"], r["message_id"] is not None) async for r in rows} == {("sent", True)}
+
+
+async def test_each_error_category_is_recorded(db: Database, sim: TelegramSimulator) -> None:
+    ok = await seed(db, sim, range(100, 120))
+    await seed(db, sim, [201, 202], UserState.BLOCKED)
+    await seed(db, sim, [301], UserState.DEACTIVATED)
+    never = await seed(db, sim, [401], UserState.NEVER_STARTED)
+    sim.fail_next(ok[0], error_message="CHAT_WRITE_FORBIDDEN", error_code=403)
+    sim.fail_next(ok[1], error_message="MESSAGE_TOO_LONG", error_code=400)
+    sim.fail_next(ok[2], error_message="RPC_CALL_FAIL", error_code=500, times=None)
+    sim.fail_next(ok[3], exception=AttributeError("'NoneType' object has no attribute 'x'"))
+    sim.fail_next(ok[4], error_message="RPC_CALL_FAIL", error_code=500, times=2)
+    core = make_core(db, sim)
+    bid, summary = await broadcast(core)
+    assert summary.errors == {
+        "blocked": 2,
+        "deactivated": 1,
+        "invalid": 1,
+        "forbidden": 1,
+        "content": 1,
+        "transient": 1,
+        "unknown": 1,
+    }
+    assert summary.sent == len(ok) - 4  # ok[4] got through on its third attempt
+    assert receipts(sim, [ok[4]]) == {ok[4]: 1}
+    retried = await db["deliveries"].find_one({"broadcast_id": bid, "user_id": ok[2]})
+    assert (retried["status"], retried["attempts"]) == ("failed", 3)
+    assert summary.status == "completed"
+    assert len(never) == 1
+
+
+async def test_unreachable_users_are_marked_never_deleted(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    await seed(db, sim, range(100, 110))
+    await seed(db, sim, [201], UserState.BLOCKED)
+    await seed(db, sim, [301], UserState.DEACTIVATED)
+    await broadcast(make_core(db, sim))
+    assert await db["users"].count_documents({}) == 12
+    blocked = await db["users"].find_one({"user_id": 201})
+    gone = await db["users"].find_one({"user_id": 301})
+    active = await db["users"].find_one({"user_id": 100})
+    assert "bot_blocked_at" in blocked
+    assert "deactivated_at" not in blocked
+    assert "deactivated_at" in gone
+    assert "bot_blocked_at" not in active
+    assert "deactivated_at" not in active
+
+
+async def test_flood_wait_pauses_all_workers_and_nobody_gets_two(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    slow = TelegramSimulator("slow", telegram_limit=10, clock=asyncio.get_running_loop().time)
+    await slow.start()
+    try:
+        users = await seed(db, slow, range(100, 150))
+        core = make_core(db, slow, rate=40, concurrency=8)
+        _, summary = await broadcast(core)
+    finally:
+        await slow.stop()
+    assert set(receipts(slow, users).values()) == {1}
+    assert summary.sent == 50
+    assert slow.flood_waits >= 1
+    # Workers that ignored the pause would hit the flood period over and over.
+    assert slow.flood_waits <= 3 * 8
+    assert core.throttle.limiter.rate < 40
+
+
+async def test_content_rejected_by_telegram_stops_early(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    users = await seed(db, sim, range(100, 1100))
+    for uid in users:
+        sim.fail_next(uid, error_message="ENTITY_BOUNDS_INVALID", error_code=400, times=None)
+    core = make_core(db, sim, concurrency=4)
+    bid, summary = await broadcast(core)
+    assert summary.status == "failed"
+    assert summary.stop_reason
+    assert "ENTITY_BOUNDS_INVALID" in summary.stop_reason
+    assert summary.failed <= 3 + 4
+    assert summary.not_sent >= 1000 - 3 - 4
+    assert await core.ledger.tally(bid) == await core.ledger.tally(bid)
+    assert (await core.ledger.tally(bid)).sending == 0
+
+
+async def test_content_invalid_before_sending_sends_nothing(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    users = await seed(db, sim, range(100, 110))
+    core = make_core(db, sim)
+    too_long = TextContent("<b>" + "x" * 4097 + "</b>", ParseMode.HTML)
+    _, summary = await broadcast(core, too_long)
+    assert summary.status == "failed"
+    assert summary.stop_reason
+    assert "4096" in summary.stop_reason
+    assert sum(receipts(sim, users).values()) == 0
+
+
+async def test_markup_does_not_count_toward_the_length(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    users = await seed(db, sim, [100])
+    _, summary = await broadcast(make_core(db, sim), TextContent("<b>" + "x" * 4096 + "</b>"))
+    assert summary.sent == 1
+    assert receipts(sim, users) == {100: 1}
+
+
+async def test_pause_resume_and_cancel_act_within_a_second(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    users = await seed(db, sim, range(100, 400))
+    core = make_core(db, sim, rate=100, concurrency=4, control_poll_s=0.05)
+    bid = await create_running(core)
+    run = asyncio.create_task(core.service.run(bid))
+    await asyncio.sleep(0.3)
+    assert await core.service.pause(bid, by=ADMIN)
+    await asyncio.sleep(0.2)
+    paused_at = sim.sent_total
+    await asyncio.sleep(0.5)
+    assert sim.sent_total == paused_at, "sent while paused"
+    assert await core.service.resume(bid, by=ADMIN)
+    await asyncio.sleep(0.3)
+    assert sim.sent_total > paused_at
+    assert await core.service.cancel(bid, by=ADMIN)
+    await asyncio.sleep(0.2)
+    cancelled_at = sim.sent_total
+    summary = await asyncio.wait_for(run, 5)
+    assert sim.sent_total == cancelled_at
+    assert summary.status == "cancelled"
+    assert summary.sent == cancelled_at - 0
+    assert summary.not_sent == len(users) - summary.sent - summary.failed
+    assert (await core.ledger.tally(bid)).sending == 0
+    doc = await core.store.get(bid)
+    assert [a["action"] for a in doc["audit"]] == [
+        "created",
+        "running",
+        "paused",
+        "running",
+        "cancelled",
+    ]
+
+
+async def test_crash_mid_run_then_resume_sends_nobody_twice_and_skips_nobody(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    users = await seed(db, sim, range(100, 700))
+    first = make_core(db, sim, rate=300, concurrency=8)
+    bid = await create_running(first)
+    run = asyncio.create_task(first.service.run(bid))
+    await asyncio.sleep(0.8)
+    run.cancel()  # the process dies: nothing gets to clean up
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    before = sim.sent_total
+    assert 0 < before < len(users)
+
+    restarted = make_core(db, sim, rate=1000, concurrency=8)
+    assert await restarted.service.interrupted() == [bid]
+    summary = await restarted.service.run(bid)
+
+    counts = receipts(sim, users)
+    assert max(counts.values()) == 1, "someone got the message twice"
+    in_doubt = {r["user_id"] async for r in db["deliveries"].find({"status": "sending"})}
+    assert len(in_doubt) == summary.unknown <= 8
+    assert all(counts[u] == 1 for u in users if u not in in_doubt), "someone was skipped"
+    assert summary.sent + summary.failed + summary.unknown == summary.total == len(users)
+    assert summary.status == "completed"
+
+
+async def test_sending_starts_before_a_large_snapshot_is_written(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    await seed(db, sim, range(100, 3100))
+    log = ProgressLog()
+    core = make_core(
+        db, sim, rate=1000, progress_every=1, snapshot_batch=100, progress_min_interval_s=0.0
+    )
+    bid = await create_running(core)
+    summary = await core.service.run(bid, log)
+    assert summary.sent == 3000
+    assert any(s.sent > 0 and not s.total_known for s in log.snaps)
+
+
+async def test_progress_reports_are_throttled(db: Database, sim: TelegramSimulator) -> None:
+    await seed(db, sim, range(100, 400))
+    log = ProgressLog()
+    core = make_core(db, sim, rate=150, progress_every=10, progress_min_interval_s=0.4)
+    bid = await create_running(core)
+    await core.service.run(bid, log)
+    assert len(log.snaps) >= 3
+    assert all(b - a >= 0.4 for a, b in zip(log.at, log.at[1:], strict=False))
+    done = [s.done for s in log.snaps]
+    assert all(b - a >= 10 for a, b in zip(done, done[1:], strict=False))
+    last = log.snaps[-1]
+    assert last.rate > 0
+    assert last.eta_s is not None
+
+
+async def test_test_mode_sends_to_test_users_only(db: Database, sim: TelegramSimulator) -> None:
+    users = await seed(db, sim, range(100, 200))
+    core = make_core(db, sim, test_mode=TestMode(True, (100, 101)))
+    bid, summary = await broadcast(core, audience=Audience(query={}))
+    assert summary.total == 2
+    assert sum(receipts(sim, users).values()) == 2
+    doc = await core.store.get(bid)
+    assert doc["test_mode"] is True
+    assert doc["requested_target"]["filter"] == {}
