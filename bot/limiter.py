@@ -110,24 +110,46 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class Throttle:
-    """The async gate in front of every send: one waiter sleeps, the rest queue FIFO.
+    """The async gate in front of every send, shared by all workers.
 
-    Only the waiter at the head sleeps on the limiter, so a grant wakes one
-    task instead of every worker.
+    Waiters queue FIFO; one timer hands out every grant that is due at once,
+    so several waiters can go in the same event-loop turn and a grant never
+    waits for another task to wake up first.
     """
 
-    def __init__(self, limiter: RateLimiter, clock: Clock, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(self, limiter: RateLimiter, clock: Clock) -> None:
         self.limiter = limiter
         self._clock = clock
-        self._sleep = sleep
-        self._lock = asyncio.Lock()
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
 
     async def acquire(self) -> None:
         """Wait until the limiter grants a send."""
-        async with self._lock:
-            while (wait := self.limiter.try_acquire(self._clock())) > 0:
-                await self._sleep(wait)
+        if not self._waiters and self.limiter.try_acquire(self._clock()) == 0:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        if self._timer is None:
+            self._dispense()
+        await waiter
 
     def flood_wait(self, seconds: float) -> None:
-        """Report a FloodWait: every later :meth:`acquire` waits it out."""
+        """Report a FloodWait: every later grant waits it out."""
         self.limiter.on_flood_wait(self._clock(), seconds)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+            self._dispense()
+
+    def _dispense(self) -> None:
+        self._timer = None
+        now = self._clock()
+        while self._waiters:
+            if self._waiters[0].done():  # its task was cancelled
+                self._waiters.popleft()
+                continue
+            wait = self.limiter.try_acquire(now)
+            if wait > 0:
+                self._timer = asyncio.get_running_loop().call_later(wait, self._dispense)
+                return
+            self._waiters.popleft().set_result(None)

@@ -1,9 +1,8 @@
 """One run of one broadcast: snapshot, claim, send, settle, report.
 
 Tasks of a run:
-- the *producer* streams candidates: pending rows left by an earlier run, then
-  the audience (written to the ledger as pending first), then sweeps the
-  ledger for pending rows until a sweep finds none;
+- the *feed* (:mod:`bot.feed`) produces candidates: pending rows left by an
+  earlier run, the audience snapshot, then sweeps of the ledger;
 - the *dispatcher* (``execute``'s loop) settles finished sends and claims new
   recipients in batches, never holding more than ``concurrency`` claimed rows
   (so a crash leaves at most that many in doubt);
@@ -19,11 +18,11 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import ErrorCategory, FloodWaitError, SendError, classify_exception
+from bot.feed import AudienceFeed
 from bot.ledger import Outcome
 from bot.policy import Counters, ProgressGate, ProgressSnapshot, snapshot
 from bot.report import Summary
@@ -50,25 +49,19 @@ class BroadcastRun:
         self.p, self.cfg, self.bid, self.progress = ports, config, broadcast_id, progress
         self.counters = Counters()
         self.gate = ProgressGate(config.progress_every, config.progress_min_interval_s)
+        self.wake = asyncio.Event()
+        self.feed = AudienceFeed(ports, broadcast_id, config.snapshot_batch, self.wake)
         self.ready: deque[int] = deque()
-        self.candidates: deque[int] = deque()
         self.outcomes: list[Outcome] = []
         self.outstanding = 0
         self.in_flight = 0
         self.flood_waits = 0
-        self.total = 0
-        self.total_known = False
         self.unknown = 0
-        self.source_done = False
-        self.exhausted = False
         self.closing = False
         self.done_before = 0
         self.paused = False
         self.stop_reason: str | None = None
-        self.wake = asyncio.Event()
         self.work = asyncio.Event()
-        self.drained = asyncio.Event()
-        self.want_more = asyncio.Event()
         self.run_started = ports.clock()
         self.reporting: asyncio.Task[None] | None = None
 
@@ -77,8 +70,9 @@ class BroadcastRun:
         doc = await self.p.store.get(self.bid)
         await self._restore(doc)
         prepared = await self._prepare(doc)
-        tasks = [asyncio.create_task(self._produce(doc), name=f"{self.bid}:producer")]
+        tasks: list[asyncio.Task[None]] = []
         if prepared is not None:
+            tasks.append(asyncio.create_task(self.feed.produce(doc), name=f"{self.bid}:feed"))
             tasks += [
                 asyncio.create_task(self._worker(prepared), name=f"{self.bid}:worker")
                 for _ in range(self.cfg.concurrency)
@@ -96,13 +90,15 @@ class BroadcastRun:
                 self.reporting.cancel()
 
     async def _restore(self, doc: dict[str, Any]) -> None:
+        """Pick up the counts of earlier runs of this broadcast from the ledger."""
+        if not doc.get("snapshot_started"):
+            return  # a first run: the ledger holds nothing yet
         tally = await self.p.ledger.tally(self.bid)
         self.counters.sent, self.counters.failed = tally.sent, tally.failed
         self.counters.errors = dict(tally.errors)
         self.done_before = self.counters.done
         self.unknown = tally.sending  # claimed by a run that crashed: in doubt, never resent
-        self.total = tally.total
-        self.total_known = bool(doc.get("snapshot_complete"))
+        self.feed.total = tally.total
 
     async def _prepare(self, doc: dict[str, Any]) -> PreparedMessage | None:
         from bot.content import content_from_document
@@ -112,55 +108,6 @@ class BroadcastRun:
         except Exception as error:  # the content cannot go out: stop before any send
             self.stop_reason = f"content rejected before sending: {error}"
             return None
-
-    # producer -------------------------------------------------------------------------------
-
-    async def _produce(self, doc: dict[str, Any]) -> None:
-        batch = self.cfg.snapshot_batch
-        if doc.get("snapshot_started"):
-            async for ids in self.p.ledger.pending(self.bid, batch):
-                await self._offer(ids)
-        if not doc.get("snapshot_complete"):
-            await self._snapshot(doc["target"], batch)
-        while True:  # sweep until a pass over the ledger finds nothing pending
-            self.drained.clear()
-            self.source_done = True
-            self.wake.set()
-            await self.drained.wait()
-            self.source_done = False
-            found = 0
-            async for ids in self.p.ledger.pending(self.bid, batch):
-                found += len(ids)
-                await self._offer(ids)
-            if not found:
-                self.exhausted = True
-                self.wake.set()
-                return
-
-    async def _snapshot(self, target: dict[str, Any], batch: int) -> None:
-        await self.p.store.update(self.bid, {"snapshot_started": True})
-        async for ids in self._audience(target, batch):
-            self.total += await self.p.ledger.add_pending(self.bid, ids, self.p.wall_clock())
-            await self._offer(ids)
-        self.total_known = True
-        await self.p.store.update(self.bid, {"snapshot_complete": True, "total_users": self.total})
-
-    async def _audience(self, target: dict[str, Any], batch: int) -> AsyncIterator[list[int]]:
-        if "user_ids" in target:
-            ids: list[int] = list(dict.fromkeys(target["user_ids"]))
-            for start in range(0, len(ids), batch):
-                yield ids[start : start + batch]
-            return
-        async for chunk in self.p.users.stream_ids(target.get("filter", {}), batch):
-            yield chunk
-
-    async def _offer(self, ids: list[int]) -> None:
-        """Hand candidates to the dispatcher, waiting while it has plenty."""
-        while len(self.candidates) >= 2 * self.cfg.snapshot_batch:
-            self.want_more.clear()
-            await self.want_more.wait()
-        self.candidates.extend(ids)
-        self.wake.set()
 
     # dispatcher -----------------------------------------------------------------------------
 
@@ -173,30 +120,27 @@ class BroadcastRun:
                 return
             self._maybe_report()
             self.wake.clear()
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self.cfg.flush_interval_s)
+                async with asyncio.timeout(self.cfg.flush_interval_s):
+                    await self.wake.wait()
 
     def _finished(self) -> bool:
-        idle = not (self.candidates or self.ready or self.outcomes or self.outstanding)
-        if not idle:
-            return False
-        if self.exhausted:
-            return True
-        if self.source_done:
-            self.drained.set()  # let the producer sweep the ledger once more
-        return False
+        idle = not (self.feed.candidates or self.ready or self.outcomes or self.outstanding)
+        if idle:
+            self.feed.drained()
+        return idle and self.feed.exhausted
 
     async def _claim(self) -> None:
         free = self.cfg.concurrency - self.outstanding
         if free < max(1, self.cfg.concurrency // 2) and (self.ready or self.in_flight):
             return  # claim in batches, not one round trip per recipient
-        while free > 0 and self.candidates:
-            take = [self.candidates.popleft() for _ in range(min(free, len(self.candidates)))]
+        while free > 0 and self.feed.candidates:
+            take = self.feed.take(free)
             claimed = await self.p.ledger.claim(self.bid, take, self.p.wall_clock())
             self.outstanding += len(claimed)
             self.ready.extend(claimed)
             free -= len(claimed)
-        self.want_more.set()
         if self.ready:
             self.work.set()
 
@@ -295,8 +239,8 @@ class BroadcastRun:
         return snapshot(
             self.bid,
             self.counters,
-            total=self.total,
-            total_known=self.total_known,
+            total=self.feed.total,
+            total_known=self.feed.total_known,
             unknown=self.unknown,
             elapsed_s=now - self.run_started,
             run_done=self.counters.done - self.done_before,
@@ -333,7 +277,7 @@ class BroadcastRun:
     async def _stop_workers(self, tasks: list[asyncio.Task[None]]) -> None:
         self.closing = True
         self.work.set()
-        await asyncio.gather(*tasks[1:-1], return_exceptions=True)
+        await asyncio.gather(*tasks[1:-1], return_exceptions=True)  # the workers
         await self._flush()
         if self.ready:  # claimed, never sent: back to pending for a later run
             await self.p.ledger.release(self.bid, list(self.ready))
@@ -344,7 +288,14 @@ class BroadcastRun:
                 await self.reporting
 
     async def _finish(self, doc: dict[str, Any]) -> Summary:
-        tally = await self.p.ledger.tally(self.bid)
+        """Store and return the summary.
+
+        The counts need no scan of the ledger: earlier runs' counts were read
+        at the start, every outcome of this run has been settled, and claims
+        that never went out were released back to pending.
+        """
+        c = self.counters
+        total = self.feed.total
         status = BroadcastStatus.COMPLETED
         if self.stop_reason == CANCELLED:
             status = BroadcastStatus.CANCELLED
@@ -355,12 +306,12 @@ class BroadcastRun:
         summary = Summary(
             broadcast_id=self.bid,
             status=status.value,
-            total=tally.total,
-            sent=tally.sent,
-            failed=tally.failed,
-            unknown=tally.sending,
-            not_sent=tally.pending,
-            errors=dict(tally.errors),
+            total=total,
+            sent=c.sent,
+            failed=c.failed,
+            unknown=self.unknown,
+            not_sent=max(0, total - c.done - self.unknown),
+            errors=dict(c.errors),
             flood_waits=self.flood_waits + int(doc.get("flood_waits") or 0),
             started_at=started,
             completed_at=now,

@@ -8,6 +8,7 @@ hydrogram 0.2.0 raises for some error codes it does not know.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
@@ -43,6 +44,19 @@ PARSE_MODES = {
     ParseMode.PLAIN: enums.ParseMode.DISABLED,
 }
 _ALBUM_KINDS = ("photo", "video", "document", "audio")
+# What hydrogram's Message.copy can reproduce; anything else fails for every recipient.
+_COPYABLE = (
+    "text",
+    *_ALBUM_KINDS,
+    "animation",
+    "voice",
+    "sticker",
+    "video_note",
+    "contact",
+    "location",
+    "venue",
+    "poll",
+)
 
 
 async def telegram_call(call: Callable[[], Awaitable[T]]) -> T:
@@ -52,10 +66,18 @@ async def telegram_call(call: Callable[[], Awaitable[T]]) -> T:
     except Flood as flood:
         raise FloodWaitError(float(flood.value if isinstance(flood.value, int) else 1)) from flood
     except RPCError as error:
-        code = str(error.ID or error.NAME or type(error).__name__)
+        code = rpc_error_id(error)
         raise SendError(classify_rpc_error(code, int(error.CODE or 0)), code) from error
     except Exception as error:
         raise SendError(classify_exception(error), f"{type(error).__name__}: {error}") from error
+
+
+def rpc_error_id(error: RPCError) -> str:
+    """Telegram's error id; for ids hydrogram does not know, it is only in the value text."""
+    if error.ID:
+        return str(error.ID)
+    unknown = re.fullmatch(r"\[-?\d+ (\w+)\]", str(error.value))
+    return unknown[1] if unknown else str(error.NAME or type(error).__name__)
 
 
 def reply_markup(options: Delivery) -> InlineKeyboardMarkup | None:
@@ -130,8 +152,8 @@ async def _fetch_call(call: Callable[[], Awaitable[Any]]) -> Any:
 
 
 def _check_copyable(message: Message, *, album: bool) -> None:
-    if message.service:
-        raise ContentError("a service message cannot be broadcast")
+    if message.service or not any(getattr(message, kind) for kind in _COPYABLE):
+        raise ContentError("this kind of message cannot be broadcast")
     caption = message.caption or ""
     if len(caption) > MAX_CAPTION:
         raise ContentError(f"captions are limited to {MAX_CAPTION} characters, got {len(caption)}")

@@ -96,16 +96,27 @@ def test_rate_out_of_range_is_refused(bad: float) -> None:
         RateLimiter(bad)
 
 
-async def test_throttle_wakes_one_waiter_per_grant() -> None:
-    now = [0.0]
-    sleeps: list[float] = []
+async def test_throttle_hands_out_grants_at_the_rate_in_arrival_order() -> None:
+    loop = asyncio.get_running_loop()
+    throttle = Throttle(RateLimiter(200), loop.time)
+    granted: list[tuple[int, float]] = []
 
-    async def fake_sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        now[0] += seconds
-        await asyncio.sleep(0)
+    async def sender(n: int) -> None:
+        await throttle.acquire()
+        granted.append((n, loop.time()))
 
-    throttle = Throttle(RateLimiter(10), lambda: now[0], fake_sleep)
-    await asyncio.gather(*(throttle.acquire() for _ in range(20)))
-    assert now[0] == pytest.approx(1.9)
-    assert len(sleeps) == 19  # one sleep per grant, not one per waiting task
+    await asyncio.gather(*(sender(n) for n in range(41)))
+    assert [n for n, _ in granted] == list(range(41))
+    times = [t for _, t in granted]
+    assert times[-1] - times[0] == pytest.approx(0.2, abs=0.05)
+    assert most_in_one_second(times) <= 201
+
+
+async def test_throttle_flood_wait_holds_every_waiter() -> None:
+    loop = asyncio.get_running_loop()
+    throttle = Throttle(RateLimiter(1000), loop.time)
+    await throttle.acquire()
+    throttle.flood_wait(0.15)
+    start = loop.time()
+    await asyncio.gather(*(throttle.acquire() for _ in range(5)))
+    assert loop.time() - start >= 0.15

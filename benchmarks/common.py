@@ -1,0 +1,57 @@
+"""Shared set-up of the benchmarks: a simulated audience in an in-memory database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from bot.app import Core, Tuning, build_core, utc_now
+from bot.content import ParseMode, TextContent
+from bot.inmemory import in_memory_database
+from bot.mongo import Database
+from bot.report import Summary
+from bot.service import Audience
+from bot.simulator import TelegramSimulator
+
+T = TypeVar("T")
+ADMIN = 1_000_001
+FIRST_USER = 2_000_000
+TEXT = TextContent("<b>Benchmark</b> broadcast", ParseMode.HTML)
+
+
+async def simulated_audience(
+    users: int, *, telegram_limit: int, latency_ms: float, name: str = "bench"
+) -> tuple[Database, TelegramSimulator, list[int]]:
+    """A started simulator and a database holding ``users`` active users."""
+    db = in_memory_database(name)
+    sim = TelegramSimulator(name, telegram_limit=telegram_limit, latency_ms=latency_ms)
+    await sim.start()
+    ids = list(range(FIRST_USER, FIRST_USER + users))
+    sim.add_users(ids)
+    sim.add_user(ADMIN)
+    await sim.register_peers()
+    now = utc_now()
+    for start in range(0, users, 10_000):
+        chunk = ids[start : start + 10_000]
+        await db["users"].insert_many([{"user_id": u, "created_at": now} for u in chunk])
+    return db, sim, ids
+
+
+async def pipeline_broadcast(core: Core) -> Summary:
+    """One broadcast to every user, through the pipeline."""
+    bid = await core.service.create(TEXT, Audience(query={}), admin_id=ADMIN)
+    await core.service.start(bid, by=ADMIN)
+    return await core.service.run(bid)
+
+
+def make_core(db: Database, sim: TelegramSimulator, rate: float, concurrency: int) -> Core:
+    """The production wiring with the benchmark's rate."""
+    return build_core(db, sim, Tuning(rate=rate, concurrency=concurrency, progress_every=10**9))
+
+
+async def timed(work: Callable[[], Awaitable[T]]) -> tuple[T, float, float]:
+    """Run ``work``; returns its result, wall seconds and CPU seconds."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = await work()
+    return result, time.perf_counter() - wall, time.process_time() - cpu

@@ -1,0 +1,95 @@
+"""Where a run's candidates come from: the ledger's leftovers, the audience, then sweeps.
+
+The feed writes the audience snapshot into the ledger as pending while the
+dispatcher is already claiming from it, keeps at most two batches of ids in
+memory, and, once the dispatcher has drained everything, sweeps the ledger for
+pending rows until a sweep finds none: no recipient is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.pipeline import Ports
+
+
+class AudienceFeed:
+    """Produces candidate recipients for one broadcast; run :meth:`produce` as a task.
+
+    ``total`` counts the recipients in the snapshot; set it to the ledger's
+    count before producing when resuming.
+    """
+
+    def __init__(self, ports: Ports, broadcast_id: str, batch: int, wake: asyncio.Event) -> None:
+        self.p, self.bid, self.batch, self.wake = ports, broadcast_id, batch, wake
+        self.candidates: deque[int] = deque()
+        self.total = 0
+        self.total_known = False
+        self.exhausted = False
+        self._waiting_for_drain = False
+        self._drained = asyncio.Event()
+        self._want_more = asyncio.Event()
+
+    def take(self, count: int) -> list[int]:
+        """Up to ``count`` candidates, oldest first."""
+        taken = [self.candidates.popleft() for _ in range(min(count, len(self.candidates)))]
+        self._want_more.set()
+        return taken
+
+    def drained(self) -> None:
+        """The dispatcher holds nothing: let a waiting sweep go ahead."""
+        if self._waiting_for_drain:
+            self._drained.set()
+
+    async def produce(self, doc: dict[str, Any]) -> None:
+        """Offer every recipient that may still be pending, then finish."""
+        self.total_known = bool(doc.get("snapshot_complete"))
+        if doc.get("snapshot_started"):
+            await self._offer_pending()
+        if not self.total_known:
+            await self._snapshot(doc["target"])
+        while True:  # sweep until a pass over the ledger finds nothing pending
+            self._drained.clear()
+            self._waiting_for_drain = True
+            self.wake.set()
+            await self._drained.wait()
+            self._waiting_for_drain = False
+            if not await self._offer_pending():
+                self.exhausted = True
+                self.wake.set()
+                return
+
+    async def _offer_pending(self) -> int:
+        found = 0
+        async for ids in self.p.ledger.pending(self.bid, self.batch):
+            found += len(ids)
+            await self._offer(ids)
+        return found
+
+    async def _snapshot(self, target: dict[str, Any]) -> None:
+        await self.p.store.update(self.bid, {"snapshot_started": True})
+        async for ids in self._audience(target):
+            self.total += await self.p.ledger.add_pending(self.bid, ids, self.p.wall_clock())
+            await self._offer(ids)
+        self.total_known = True
+        await self.p.store.update(self.bid, {"snapshot_complete": True, "total_users": self.total})
+
+    async def _audience(self, target: dict[str, Any]) -> AsyncIterator[list[int]]:
+        if "user_ids" in target:
+            ids: list[int] = list(dict.fromkeys(target["user_ids"]))
+            for start in range(0, len(ids), self.batch):
+                yield ids[start : start + self.batch]
+            return
+        async for chunk in self.p.users.stream_ids(target.get("filter", {}), self.batch):
+            yield chunk
+
+    async def _offer(self, ids: list[int]) -> None:
+        while len(self.candidates) >= 2 * self.batch:
+            self._want_more.clear()
+            await self._want_more.wait()
+        self.candidates.extend(ids)
+        self.wake.set()
