@@ -29,23 +29,36 @@ class Clock(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """How the rate reacts to FloodWait: multiply by ``decrease``, then regain ``increase``
-    of the configured rate every ``recovery_s`` seconds without one; never below ``floor``."""
+    """How the rate reacts to FloodWait.
 
-    decrease: float = 0.7
+    On a FloodWait the rate at that moment becomes the *ceiling* and the rate
+    drops to ``decrease`` times it. Every ``recovery_s`` seconds without one,
+    the rate regains ``increase`` of the configured rate, up to ``headroom``
+    times the ceiling: it settles just under what Telegram tolerated. A ceiling
+    is forgotten after ``forget_s`` quiet seconds. Never below ``floor``.
+    """
+
+    decrease: float = 0.85
     increase: float = 0.05
-    recovery_s: float = 5.0
+    recovery_s: float = 2.0
+    headroom: float = 0.97
+    forget_s: float = 60.0
     floor: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 < self.decrease < 1 or not 0 < self.increase <= 1:
             raise ValueError("decrease must be in (0, 1) and increase in (0, 1]")
+        if not 0 < self.headroom <= 1 or self.forget_s <= 0:
+            raise ValueError("headroom must be in (0, 1] and forget_s positive")
         if self.recovery_s <= 0 or self.floor <= 0:
             raise ValueError("recovery_s and floor must be positive")
 
 
 class RateLimiter:
-    """Evenly paced grants at ``rate`` per second, at most ``rate + 1`` in any second.
+    """Evenly paced grants at ``rate`` per second, at most ``rate`` in any second.
+
+    "Any second" is every half-open window (t - 1, t], as Telegram counts; so
+    no closed window holds more than ``rate + 1``.
 
     Pure: every method takes ``now`` and performs no I/O, so tests drive it with
     any schedule and check the window property without sleeping.
@@ -60,12 +73,14 @@ class RateLimiter:
         self._next_slot = -math.inf
         self._paused_until = -math.inf
         self._last_change = -math.inf
+        self._last_flood = -math.inf
+        self._ceiling = math.inf
         self._window: deque[float] = deque()
 
     @property
     def window_limit(self) -> int:
-        """Most grants any closed one-second window may hold."""
-        return math.floor(self.rate) + 1
+        """Most grants any half-open one-second window may hold."""
+        return max(1, math.floor(self.rate))
 
     def paused_until(self) -> float:
         """The moment the current FloodWait pause ends (``-inf`` when not paused)."""
@@ -86,23 +101,28 @@ class RateLimiter:
     def on_flood_wait(self, now: float, seconds: float) -> None:
         """Telegram said wait ``seconds``: pause everyone and, once per episode, slow down."""
         if now >= self._paused_until:
+            self._ceiling = self.rate
             self.rate = max(self.backoff.floor, self.rate * self.backoff.decrease)
+        self._last_flood = now
         self._paused_until = max(self._paused_until, now + seconds)
         self._next_slot = self._paused_until
         self._last_change = self._paused_until
 
     def _wait(self, now: float) -> float:
         waits = [self._paused_until - now, self._next_slot - now]
-        while self._window and self._window[0] < now - 1.0:
+        while self._window and self._window[0] <= now - 1.0:
             self._window.popleft()
         if len(self._window) >= self.window_limit:
             waits.append(self._window[0] + 1.0 - now + 1e-9)
         return max(0.0, *waits)
 
     def _recover(self, now: float) -> None:
-        if self.rate >= self.target or now - self._last_change < self.backoff.recovery_s:
+        if now - self._last_flood >= self.backoff.forget_s:
+            self._ceiling = math.inf
+        cap = min(self.target, self._ceiling * self.backoff.headroom)
+        if self.rate >= cap or now - self._last_change < self.backoff.recovery_s:
             return
-        self.rate = min(self.target, self.rate + self.target * self.backoff.increase)
+        self.rate = max(self.rate, min(cap, self.rate + self.target * self.backoff.increase))
         self._last_change = now
 
 

@@ -62,6 +62,7 @@ class BroadcastRun:
         self.paused = False
         self.stop_reason: str | None = None
         self.work = asyncio.Event()
+        self.flush_batch = max(1, config.concurrency // 4)
         self.run_started = ports.clock()
         self.reporting: asyncio.Task[None] | None = None
 
@@ -166,7 +167,8 @@ class BroadcastRun:
                 self.in_flight -= 1
             if outcome is not None:
                 self._record(outcome)
-            self.wake.set()
+            if len(self.outcomes) >= self.flush_batch or not self.ready:
+                self.wake.set()  # else the dispatcher's timer picks the outcomes up
 
     async def _next(self) -> int | None:
         while not (self.stop_reason or self.closing):

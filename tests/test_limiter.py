@@ -19,6 +19,11 @@ def most_in_one_second(grants: list[float]) -> int:
     return max((bisect_right(grants, t + 1.0) - i for i, t in enumerate(grants)), default=0)
 
 
+def most_in_half_open_second(grants: list[float]) -> int:
+    """The largest number of grants in any window (t - 1, t], as Telegram counts."""
+    return max((i + 1 - bisect_right(grants, t - 1.0) for i, t in enumerate(grants)), default=0)
+
+
 def drive(limiter: RateLimiter, arrivals: list[float], lateness: list[float]) -> list[float]:
     """Callers queue in arrival order (as in :class:`Throttle`); the head sleeps as told
     and wakes up late by the next amount of ``lateness``; returns the grant times."""
@@ -46,6 +51,7 @@ def test_no_sliding_second_holds_more_than_rate_plus_one(
     grants = drive(limiter, arrivals, lateness)
     assert len(grants) == len(arrivals)
     assert most_in_one_second(grants) <= int(rate) + 1
+    assert most_in_half_open_second(grants) <= max(1, int(rate))
 
 
 @pytest.mark.parametrize("rate", [1, 25, 30, 200, 1000])
@@ -76,8 +82,9 @@ def test_flood_wait_pauses_everyone_and_slows_down_once_per_episode() -> None:
     assert limiter.try_acquire(3.1) == 0
 
 
-def test_rate_climbs_back_slowly_after_flood() -> None:
-    limiter = RateLimiter(20, Backoff(decrease=0.5, increase=0.25, recovery_s=5))
+def test_rate_climbs_back_slowly_to_just_under_the_flood_point() -> None:
+    backoff = Backoff(decrease=0.5, increase=0.25, recovery_s=5, headroom=0.9, forget_s=60)
+    limiter = RateLimiter(20, backoff)
     limiter.on_flood_wait(0.0, 1)
     assert limiter.rate == 10
     limiter.try_acquire(5.9)
@@ -85,8 +92,10 @@ def test_rate_climbs_back_slowly_after_flood() -> None:
     limiter.try_acquire(6.1)
     assert limiter.rate == 15
     limiter.try_acquire(11.2)
-    assert limiter.rate == 20
+    assert limiter.rate == 18  # 0.9 x the rate Telegram refused
     limiter.try_acquire(30.0)
+    assert limiter.rate == 18
+    limiter.try_acquire(61.0)  # a quiet minute: probe the configured rate again
     assert limiter.rate == 20
 
 
