@@ -34,7 +34,7 @@ class Tuning:
     """The knobs of the send path, usually read from :class:`Settings`."""
 
     rate: float = 25.0
-    concurrency: int = 8
+    concurrency: int = 16
     progress_every: int = 100
     users_collection: str = "users"
     test_mode: TestMode = field(default_factory=TestMode)

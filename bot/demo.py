@@ -22,8 +22,9 @@ from bot.app import Tuning, build_core, utc_now
 from bot.content import ParseMode, TextContent
 from bot.inmemory import in_memory_database
 from bot.mongo import Database
+from bot.pipeline import PipelineConfig
 from bot.policy import ProgressSnapshot
-from bot.report import Summary, progress_text
+from bot.report import Summary, progress_text, summary_text
 from bot.service import Audience
 from bot.simulator import TelegramSimulator, UserState
 
@@ -36,8 +37,8 @@ DEMO_TEXT = (
 
 
 @dataclass(frozen=True, slots=True)
-class Audience_:
-    """How many simulated users of each state the demo seeds."""
+class SimulatedAudience:
+    """The simulated users of each state the demo seeds."""
 
     active: list[int]
     blocked: list[int]
@@ -85,20 +86,20 @@ def _fraction(text: str) -> float:
     return value
 
 
-def split_audience(users: int, blocked: float, deactivated: float, seed: int) -> Audience_:
+def split_audience(users: int, blocked: float, deactivated: float, seed: int) -> SimulatedAudience:
     """Assign each simulated user a state, exactly ``round(fraction * users)`` of each."""
     ids = list(range(FIRST_USER_ID, FIRST_USER_ID + users))
     shuffled = ids[:]
     random.Random(seed).shuffle(shuffled)
     n_blocked, n_gone = round(blocked * users), round(deactivated * users)
-    return Audience_(
+    return SimulatedAudience(
         active=sorted(shuffled[n_blocked + n_gone :]),
         blocked=sorted(shuffled[:n_blocked]),
         deactivated=sorted(shuffled[n_blocked : n_blocked + n_gone]),
     )
 
 
-async def seed_users(db: Database, sim: TelegramSimulator, audience: Audience_) -> None:
+async def seed_users(db: Database, sim: TelegramSimulator, audience: SimulatedAudience) -> None:
     """Put the audience into the simulator and into the users collection."""
     sim.add_user(ADMIN_ID, first_name="Admin")
     sim.add_users(audience.active)
@@ -137,8 +138,8 @@ class TerminalProgress:
         self.lines = text.count("\n") + 1
 
 
-async def run_demo(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the demo broadcast and return the figures."""
+async def run_demo(args: argparse.Namespace) -> tuple[Summary, dict[str, Any]]:
+    """Run the demo broadcast; returns its summary and the figures."""
     audience = split_audience(args.users, args.blocked, args.deactivated, args.seed)
     db = in_memory_database("demo")
     sim = TelegramSimulator(
@@ -152,7 +153,9 @@ async def run_demo(args: argparse.Namespace) -> dict[str, Any]:
         await seed_users(db, sim, audience)
         concurrency = args.concurrency or auto_concurrency(args.rate, args.latency_ms)
         tuning = Tuning(rate=args.rate, concurrency=concurrency, progress_every=100)
-        core = build_core(db, sim, tuning)
+        # A terminal redraws cheaply: twice a second instead of a chat message's every 3 s.
+        config = PipelineConfig(concurrency, progress_every=1, progress_min_interval_s=0.5)
+        core = build_core(db, sim, tuning, config=config)
         await core.ensure_indexes()
         content = TextContent(DEMO_TEXT, ParseMode.HTML)
         bid = await core.service.create(content, Audience(query={}), admin_id=ADMIN_ID)
@@ -161,11 +164,11 @@ async def run_demo(args: argparse.Namespace) -> dict[str, Any]:
         summary = await core.service.run(bid, progress)
     finally:
         await sim.stop()
-    return figures(summary, sim, audience, args)
+    return summary, figures(summary, sim, audience, args)
 
 
 def figures(
-    summary: Summary, sim: TelegramSimulator, audience: Audience_, args: argparse.Namespace
+    summary: Summary, sim: TelegramSimulator, audience: SimulatedAudience, args: argparse.Namespace
 ) -> dict[str, Any]:
     """The demo's JSON object."""
     counts = sim.received_counts()
@@ -196,11 +199,16 @@ def figures(
 def main(argv: list[str]) -> int:
     """Entry point of ``python -m bot demo``."""
     args = parse_args(argv)
-    result = asyncio.run(_main(args))
+    summary, result = asyncio.run(run_demo(args))
     if args.json:
         print(json.dumps(result))
+        return 0
+    print()
+    print(summary_text(summary, by=f"Admin (ID: {ADMIN_ID})"))
+    print()
+    print(
+        f"Simulator's record: {result['duplicates']} users got it twice, "
+        f"{result['missing']} active users got nothing, {result['flood_waits']} FloodWaits; "
+        f"{result['achieved_rate']} msg/s for a limit of {args.rate:g}."
+    )
     return 0
-
-
-async def _main(args: argparse.Namespace) -> dict[str, Any]:
-    return await run_demo(args)

@@ -119,7 +119,7 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     users_collection: str = "users"
     rate_limit: float = 25.0
-    concurrency: int = 8
+    concurrency: int = 16
     progress_interval: int = 100
     test_mode: bool = False
     test_users: tuple[int, ...] = ()

@@ -40,7 +40,7 @@ def test_defaults_with_empty_environ() -> None:
         admin_ids=frozenset(),
         users_collection="users",
         rate_limit=25.0,
-        concurrency=8,
+        concurrency=16,
         progress_interval=100,
         test_mode=False,
         test_users=(),
@@ -225,7 +225,7 @@ def test_env_file_is_parsed(tmp_path: Path) -> None:
     assert settings.admin_ids == frozenset({1, 2})
     assert settings.timezone == "Europe/Berlin"
     assert settings.users_collection == "people#not-a-comment"
-    assert settings.concurrency == 8
+    assert settings.concurrency == 16
 
 
 @pytest.mark.parametrize(

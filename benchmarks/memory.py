@@ -1,0 +1,94 @@
+"""Memory: the pipeline's own allocations stay flat as the audience grows.
+
+Runs one broadcast to each audience size through the pipeline and the
+simulator, tracing allocations with tracemalloc. Only allocations made by our
+packages' code count (the in-memory database's documents and the simulator's
+record of every delivery live in this process only because they are
+simulated). The peak is sampled every ``--sample-s`` seconds.
+
+    python -m benchmarks.memory [--sizes 20000 200000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import make_core, pipeline_broadcast, simulated_audience
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = [str(ROOT / pkg) for pkg in ("bot", "config", "segments", "scheduler")]
+NOT_THE_PIPELINE = [
+    str(ROOT / "bot" / "simulator"),
+    str(ROOT / "bot" / "inmemory.py"),
+    str(ROOT / "bot" / "demo.py"),
+]
+
+
+def pipeline_bytes() -> int:
+    """Bytes currently held by allocations made in the pipeline's code."""
+    snapshot = tracemalloc.take_snapshot()
+    include = [tracemalloc.Filter(True, f"{path}*") for path in OURS]
+    exclude = [tracemalloc.Filter(False, f"{path}*") for path in NOT_THE_PIPELINE]
+    kept = snapshot.filter_traces(include).filter_traces(exclude)
+    return sum(stat.size for stat in kept.statistics("filename"))
+
+
+async def peak_during_broadcast(users: int, rate: float, sample_s: float) -> dict[str, Any]:
+    """Run one broadcast to ``users`` and sample the pipeline's memory while it runs."""
+    db, sim, _ = await simulated_audience(users, telegram_limit=1000, latency_ms=0, name="memory")
+    try:
+        core = make_core(db, sim, rate, concurrency=64)
+        await core.ensure_indexes()
+        tracemalloc.start(1)
+        baseline = pipeline_bytes()
+        run = asyncio.create_task(pipeline_broadcast(core))
+        peak = 0
+        while not run.done():
+            await asyncio.wait([run], timeout=sample_s)
+            peak = max(peak, pipeline_bytes() - baseline)
+        summary = run.result()
+        tracemalloc.stop()
+    finally:
+        await sim.stop()
+    assert summary.sent == users, summary
+    return {"users": users, "peak_bytes": peak, "duration_s": round(summary.duration_s, 1)}
+
+
+async def measure(sizes: list[int], rate: float, sample_s: float) -> dict[str, Any]:
+    """Peaks for every size and the ratio of the largest to the smallest."""
+    runs = [await peak_during_broadcast(n, rate, sample_s) for n in sizes]
+    small, large = runs[0], runs[-1]
+    return {
+        "runs": runs,
+        "ratio": round(large["peak_bytes"] / max(1, small["peak_bytes"]), 3),
+        "audience_ratio": large["users"] / small["users"],
+    }
+
+
+def main() -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--sample-s", type=float, default=2.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    result = asyncio.run(measure(sorted(args.sizes), args.rate, args.sample_s))
+    if args.json:
+        print(json.dumps(result))
+        return
+    for run in result["runs"]:
+        print(f"{run['users']:>9,} recipients: pipeline peak {run['peak_bytes'] / 1024:8.1f} KiB")
+    print(
+        f"ratio {result['ratio']}x for {result['audience_ratio']:g}x the audience "
+        "(flat is 1.0x; the target is at most 1.2x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""``python -m bot demo``: the main job, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.__main__ import main
+
+
+def test_demo_json_accounts_for_every_recipient(capsys: pytest.CaptureFixture[str]) -> None:
+    args = "demo --users 400 --blocked 0.05 --deactivated 0.01 --rate 1000"
+    args += " --telegram-limit 1000 --latency-ms 0 --json"
+    assert main(args.split()) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["sent"] + result["failed"] + result["unknown"] == result["total"] == 400
+    assert result["duplicates"] == 0
+    assert result["missing"] == 0
+    assert result["errors"] == {"blocked": 20, "deactivated": 4}
+    assert result["simulated"] == {"active": 376, "blocked": 20, "deactivated": 4}
+    assert result["flood_waits"] == 0
+
+
+def test_demo_draws_progress_and_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(
+            [
+                "demo",
+                "--users",
+                "150",
+                "--rate",
+                "1000",
+                "--telegram-limit",
+                "1000",
+                "--latency-ms",
+                "0",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "BROADCAST COMPLETED" in out
+    assert "Error Breakdown" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ("demo --users 0", "must be at least 1"),
+        ("demo --blocked 1.5", "must be between 0 and 1"),
+        ("demo --blocked 0.7 --deactivated 0.5", "must not exceed 1"),
+        ("demo --rate 5000", "--rate must be in"),
+    ],
+)
+def test_demo_rejects_bad_options(
+    args: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args.split())
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unknown_command_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fly"]) == 2
+    assert "unknown command 'fly'" in capsys.readouterr().err
