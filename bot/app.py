@@ -7,8 +7,11 @@ wires the pieces here, so they all run the same code.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import hydrogram
 
@@ -20,7 +23,7 @@ from bot.service import BroadcastService, TestMode
 from bot.store import MongoBroadcastStore
 from bot.telegram import HydrogramSender
 from bot.users import MongoUserDirectory
-from config.settings import Settings
+from config.settings import ConfigError, Settings
 
 
 def utc_now() -> datetime:
@@ -93,3 +96,41 @@ def build_core(
     pipeline = Pipeline(ports, config)
     service = BroadcastService(store, pipeline, wall_clock, tuning.test_mode)
     return Core(store, ledger, users, throttle, pipeline, service)
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[Database]:
+    """The configured database over PyMongo's ``AsyncMongoClient``, closed on exit.
+
+    Host bots that already hold a motor or PyMongo database pass it to
+    :func:`build_core` directly instead; this opens and owns a client.
+    """
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongo_uri, tz_aware=True, appname="broadcast-manager"
+    )
+    try:
+        yield client[settings.mongo_db]
+    finally:
+        await client.close()
+
+
+def broadcast_client(settings: Settings, name: str = "broadcast_manager") -> hydrogram.Client:
+    """The hydrogram bot client, set up for broadcasting.
+
+    ``sleep_threshold=0``: hydrogram must never sleep through a FloodWait on its
+    own, or the pipeline's limiter would not see it. Call inside the running loop.
+    """
+    missing = settings.missing_credentials()
+    if missing:
+        raise ConfigError(
+            *(f"{name_}: required to run the bot; try `python -m bot demo`" for name_ in missing)
+        )
+    return hydrogram.Client(
+        name,
+        api_id=settings.api_id,
+        api_hash=settings.api_hash,
+        bot_token=settings.bot_token,
+        sleep_threshold=0,
+    )
