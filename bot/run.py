@@ -65,6 +65,8 @@ class BroadcastRun:
         self.flush_batch = max(1, config.concurrency // 4)
         self.run_started = ports.clock()
         self.reporting: asyncio.Task[None] | None = None
+        self.last_report_at = float("-inf")
+        self.report_waiting = False
 
     async def execute(self) -> Summary:
         """Run to the end and return the stored summary."""
@@ -234,7 +236,7 @@ class BroadcastRun:
                 self.paused = status is BroadcastStatus.PAUSED
                 self.work.set()
                 self.wake.set()
-                self._report(force=True)
+                self._report()
 
     def _snapshot_now(self) -> ProgressSnapshot:
         now = self.p.clock()
@@ -254,13 +256,23 @@ class BroadcastRun:
         if self.gate.due(self.counters.done, self.p.clock()):
             self._report()
 
-    def _report(self, force: bool = False) -> None:
-        if self.progress is None or (self.reporting and not self.reporting.done() and not force):
-            return
-        self.reporting = asyncio.create_task(self._deliver_report(self._snapshot_now()))
+    def _report(self) -> None:
+        """Start a progress report unless one is already on its way (it will be fresh)."""
+        if self.progress is not None and (self.reporting is None or self.reporting.done()):
+            self.reporting = asyncio.create_task(self._deliver_report())
 
-    async def _deliver_report(self, snap: ProgressSnapshot) -> None:
+    async def _deliver_report(self) -> None:
+        # Spaced at the callback itself, so a slow report cannot bunch the next one up.
+        wait = self.last_report_at + self.cfg.progress_min_interval_s - self.p.clock()
+        if wait > 0:
+            self.report_waiting = True
+            await self.p.sleep(wait)
+            self.report_waiting = False
+        self.last_report_at = self.p.clock()
+        snap = self._snapshot_now()
         try:
+            if self.progress is not None:
+                await self.progress(snap)
             await self.p.store.update(
                 self.bid,
                 {
@@ -269,8 +281,6 @@ class BroadcastRun:
                     "error_breakdown": snap.errors,
                 },
             )
-            if self.progress is not None:
-                await self.progress(snap)
         except Exception:  # a failed progress report must never disturb the broadcast
             log.exception("progress report for %s failed", self.bid)
 
@@ -286,8 +296,9 @@ class BroadcastRun:
             self.outstanding -= len(self.ready)
             self.ready.clear()
         if self.reporting is not None:
-            with contextlib.suppress(Exception):
-                await self.reporting
+            if self.report_waiting:  # not started yet: the summary supersedes it
+                self.reporting.cancel()
+            await asyncio.wait([self.reporting])  # its errors are logged inside it
 
     async def _finish(self, doc: dict[str, Any]) -> Summary:
         """Store and return the summary.
