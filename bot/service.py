@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content import Content, content_to_document
+from bot.content import Content, TextContent, content_to_document
 from bot.pipeline import BroadcastStore, Pipeline, ProgressCallback, WallClock
 from bot.report import Summary
 from bot.store import ACTIVE, BroadcastStatus, new_broadcast_id
@@ -83,6 +83,8 @@ class BroadcastService:
             "sent_count": 0,
             "failed_count": 0,
             "error_breakdown": {},
+            "message_text": _preview(content),
+            "progress_message": None,
             "audit": [{"action": "created", "by": admin_id, "at": now}],
             **(extra or {}),
         }
@@ -132,3 +134,8 @@ class BroadcastService:
     ) -> bool:
         doc = await self.store.transition(broadcast_id, expected, new, at=self.now(), by=by)
         return doc is not None
+
+
+def _preview(content: Content) -> str | None:
+    """The first 100 characters of a text broadcast, for history lists."""
+    return content.text[:100] if isinstance(content, TextContent) else None

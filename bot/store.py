@@ -114,6 +114,12 @@ class MongoBroadcastStore:
         """Set ``fields`` on the document whatever its status (progress, counts)."""
         await self.docs.update_one({"_id": broadcast_id}, {"$set": fields})
 
+    async def set_progress_message(self, broadcast_id: str, chat_id: int, message_id: int) -> None:
+        """Remember the admin's status message, so a restarted bot keeps editing it."""
+        await self.update(
+            broadcast_id, {"progress_message": {"chat_id": chat_id, "message_id": message_id}}
+        )
+
     async def with_status(self, statuses: Iterable[BroadcastStatus]) -> list[dict[str, Any]]:
         """Broadcasts in any of ``statuses``, oldest first."""
         cursor = self.docs.find({"status": {"$in": [s.value for s in statuses]}})

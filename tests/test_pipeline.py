@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.content import ParseMode, TextContent
+from bot.content import ParseMode, TextContent, content_to_document
 from bot.mongo import Database
 from bot.service import Audience, TestMode
 from bot.simulator import TelegramSimulator, UserState
@@ -260,3 +260,22 @@ async def test_test_mode_sends_to_test_users_only(db: Database, sim: TelegramSim
     doc = await core.store.get(bid)
     assert doc["test_mode"] is True
     assert doc["requested_target"]["filter"] == {}
+
+
+async def test_broadcast_document_records_what_history_needs(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    await seed(db, sim, range(100, 105))
+    core = make_core(db, sim)
+    content = TextContent("Sale <b>today</b>", ParseMode.HTML)
+    bid, _ = await broadcast(core, content, Audience(query={"lang": "de"}, description="German"))
+    await core.store.set_progress_message(bid, ADMIN, 42)
+    doc = await core.store.get(bid)
+    assert doc["schema_version"] == 1
+    assert doc["content"] == content_to_document(content)
+    assert doc["message_text"] == "Sale <b>today</b>"
+    assert doc["target"] == {"filter": {"lang": "de"}, "description": "German"}
+    assert doc["progress_message"] == {"chat_id": ADMIN, "message_id": 42}
+    assert doc["admin_id"] == ADMIN
+    for field in ("created_at", "started_at", "completed_at", "duration_seconds"):
+        assert doc[field] is not None
