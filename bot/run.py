@@ -73,24 +73,25 @@ class BroadcastRun:
         doc = await self.p.store.get(self.bid)
         await self._restore(doc)
         prepared = await self._prepare(doc)
-        tasks: list[asyncio.Task[None]] = []
-        if prepared is not None:
-            tasks.append(asyncio.create_task(self.feed.produce(doc), name=f"{self.bid}:feed"))
-            tasks += [
-                asyncio.create_task(self._worker(prepared), name=f"{self.bid}:worker")
-                for _ in range(self.cfg.concurrency)
-            ]
-            tasks.append(asyncio.create_task(self._watch(), name=f"{self.bid}:watcher"))
+        helpers: list[asyncio.Task[None]] = []
+        workers: list[asyncio.Task[None]] = []
         try:
             if prepared is not None:
+                helpers = [
+                    asyncio.create_task(self.feed.produce(doc), name=f"{self.bid}:feed"),
+                    asyncio.create_task(self._watch(), name=f"{self.bid}:watcher"),
+                ]
+                workers = [
+                    asyncio.create_task(self._worker(prepared), name=f"{self.bid}:worker")
+                    for _ in range(self.cfg.concurrency)
+                ]
                 await self._dispatch()
-            await self._stop_workers(tasks)
+            await self._stop_workers(workers)
             return await self._finish(doc)
-        finally:
-            for task in tasks:
-                task.cancel()
-            if self.reporting is not None:
-                self.reporting.cancel()
+        finally:  # on a crash (cancellation) too: nothing of this run may linger
+            for task in [*helpers, *workers, self.reporting]:
+                if task is not None:
+                    task.cancel()
 
     async def _restore(self, doc: dict[str, Any]) -> None:
         """Pick up the counts of earlier runs of this broadcast from the ledger."""
@@ -286,10 +287,10 @@ class BroadcastRun:
 
     # the end --------------------------------------------------------------------------------
 
-    async def _stop_workers(self, tasks: list[asyncio.Task[None]]) -> None:
+    async def _stop_workers(self, workers: list[asyncio.Task[None]]) -> None:
         self.closing = True
         self.work.set()
-        await asyncio.gather(*tasks[1:-1], return_exceptions=True)  # the workers
+        await asyncio.gather(*workers, return_exceptions=True)
         await self._flush()
         if self.ready:  # claimed, never sent: back to pending for a later run
             await self.p.ledger.release(self.bid, list(self.ready))
