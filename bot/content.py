@@ -40,7 +40,10 @@ class UrlButton:
     def __post_init__(self) -> None:
         if not self.text.strip() or len(self.text) > 64:
             raise ContentError(f"button text must be 1-64 characters, got {self.text!r}")
-        parts = urlsplit(self.url)
+        try:
+            parts = urlsplit(self.url)
+        except ValueError as error:  # e.g. "Invalid IPv6 URL"
+            raise ContentError(f"button URL is malformed: {self.url!r} ({error})") from error
         if parts.scheme not in _URL_SCHEMES or not (parts.netloc or parts.path):
             raise ContentError(f"button URL must be http(s):// or tg://, got {self.url!r}")
 

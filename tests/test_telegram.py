@@ -341,3 +341,8 @@ def test_content_document_round_trip(content: Content) -> None:
 def test_invalid_content_is_refused(build: Callable[[], object], error: str) -> None:
     with pytest.raises(ContentError, match=error):
         build()
+
+
+def test_malformed_button_url_is_a_content_error() -> None:
+    with pytest.raises(ContentError, match="malformed"):
+        UrlButton("Open", "https://[x")

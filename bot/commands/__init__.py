@@ -1,0 +1,45 @@
+"""The admin bot's command parser: a message's text in, a typed request or a usage error out.
+
+Pure: no I/O, no clock, no hydrogram. :func:`parse_command` never raises.
+Times (``--at``, ``--every``, ``--until``) and segment names stay as the admin
+typed them; the scheduler and the segment compiler resolve them.
+
+Usage errors and :data:`ADMIN_HELP` are plain text: send them with parsing
+disabled, since hydrogram's default mode reads ``--x--`` as underline and
+``||x||`` as a spoiler.
+"""
+
+from __future__ import annotations
+
+from bot.commands.help import ADMIN_HELP, USAGE
+from bot.commands.model import (
+    BroadcastRequest,
+    CancelRequest,
+    HelpRequest,
+    HistoryRequest,
+    Ignored,
+    NotACommand,
+    NotForUs,
+    Parsed,
+    Request,
+    RequestError,
+    UsageError,
+)
+from bot.commands.parser import parse_command
+
+__all__ = [
+    "ADMIN_HELP",
+    "USAGE",
+    "BroadcastRequest",
+    "CancelRequest",
+    "HelpRequest",
+    "HistoryRequest",
+    "Ignored",
+    "NotACommand",
+    "NotForUs",
+    "Parsed",
+    "Request",
+    "RequestError",
+    "UsageError",
+    "parse_command",
+]

@@ -1,0 +1,70 @@
+"""Usage lines and the admin's /help text, built from the flag table so they cannot drift."""
+
+from __future__ import annotations
+
+from bot.commands.broadcast import FLAGS
+from bot.commands.model import BROADCAST_ID_EXAMPLE, HISTORY_DEFAULT, HISTORY_MAX
+
+
+def _flags_usage(*, preview: bool) -> str:
+    shown = [s for s in FLAGS.values() if not preview or not (s.schedules or s.name == "preview")]
+    return " ".join(spec.usage for spec in shown)
+
+
+USAGE: dict[str, str] = {
+    "broadcast": f"/broadcast {_flags_usage(preview=False)} [--] [TEXT]",
+    "broadcast_preview": f"/broadcast_preview {_flags_usage(preview=True)} [--] [TEXT]",
+    "broadcast_schedule": "/broadcast_schedule WHEN | [flags] [TEXT]",
+    "broadcast_history": f"/broadcast_history [N (1-{HISTORY_MAX}) | ID]",
+    "broadcast_cancel": "/broadcast_cancel ID",
+    "help": "/help",
+}
+
+_COMMANDS = f"""\
+/broadcast [flags] [TEXT] - send TEXT to every eligible user. Without TEXT, reply \
+with it to the message to send (photo, album, anything), or the bot asks for one.
+/broadcast_preview [flags] [TEXT] - send it to you only, to see how it looks.
+/broadcast_schedule WHEN | [flags] [TEXT] - the same as /broadcast --at WHEN.
+/broadcast_history [N | ID] - the last N broadcasts (default {HISTORY_DEFAULT}, \
+at most {HISTORY_MAX}), or one broadcast by its id.
+/broadcast_cancel ID - cancel a scheduled or running broadcast.
+/help - this message."""
+
+# (what it does, the command)
+EXAMPLES = (
+    ("German speakers, without a sound:", "/broadcast --segment lang:de --silent Hallo!"),
+    (
+        "As a reply to a photo, send the photo with a button:",
+        '/broadcast --button "Open | https://example.com"',
+    ),
+    ("Tomorrow morning:", "/broadcast_schedule tomorrow 9am | Good morning"),
+    (
+        "Every week from Friday evening to the end of the year, everyone but testers:",
+        '/broadcast --at "friday 18:00" --every week --until 2026-12-31 --exclude testers'
+        " --parse markdown *Weekly digest* is out",
+    ),
+    ("One broadcast in detail:", f"/broadcast_history {BROADCAST_ID_EXAMPLE}"),
+)
+
+_FLAG_LINES = "\n".join(
+    f"--{s.name}{' ' + s.metavar if s.metavar else ''} - {s.help}"
+    + ("; repeatable" if s.repeatable else "")
+    for s in FLAGS.values()
+)
+
+ADMIN_HELP = f"""\
+Admin commands
+
+{_COMMANDS}
+
+Flags go before the text; a lone -- ends them (for a text that starts with a dash). \
+Quote a value that has spaces: "..." or '...'. The text is sent as typed, markup included.
+{_FLAG_LINES}
+
+Examples
+{chr(10).join(f"{what}{chr(10)}{command}" for what, command in EXAMPLES)}"""
+"""The /help text: every command and flag, with examples.
+
+Plain text: send it with parsing disabled (hydrogram's default mode would read
+``--x--`` as underline and ``||x||`` as a spoiler).
+"""

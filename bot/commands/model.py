@@ -1,0 +1,171 @@
+"""What a parsed admin command is: a typed request, a reason to ignore it, or a usage error.
+
+Requests are frozen values that check their own invariants, so a request built
+by a handler (say, with the text the admin sent after being asked) is as sound
+as one the parser built.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.content import Delivery, ParseMode, UrlButton
+from bot.errors import BroadcastError, ContentError
+
+HISTORY_DEFAULT, HISTORY_MAX = 10, 50
+BROADCAST_ID_EXAMPLE = "bc_20261129_143000_a1b2"
+_BROADCAST_ID = re.compile(r"bc_[0-9]{8}_[0-9]{6}_[0-9a-f]{4}")
+
+
+class RequestError(BroadcastError, ValueError):
+    """A command's arguments are malformed or contradict each other.
+
+    The message is one or two plain-text lines that quote the offending input;
+    :func:`bot.commands.parse_command` returns it as a :class:`UsageError`.
+    """
+
+
+def quote(value: str, limit: int = 60) -> str:
+    """``value`` in quotes for a message, on one line, shortened to ``limit`` characters."""
+    value = "↵".join(value.splitlines())
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return f"“{value}”" if '"' in value else f'"{value}"'
+
+
+def is_broadcast_id(value: str) -> bool:
+    """Whether ``value`` has the form of :func:`bot.store.new_broadcast_id`'s ids."""
+    return _BROADCAST_ID.fullmatch(value) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRequest:
+    """``/broadcast``: what to send, to whom, when, and how.
+
+    ``text`` None means the handler takes the replied-to message, or asks for
+    one. ``at``, ``every`` and ``until`` are the admin's words, resolved to
+    times by the scheduler. ``forward`` forwards the replied-to message instead
+    of copying it.
+
+    Raises:
+        RequestError: On construction, if the fields contradict each other
+            (buttons on a forward, ``until`` without ``every``, a scheduled
+            preview...) or the buttons do not fit Telegram's keyboard.
+    """
+
+    text: str | None = None
+    preview: bool = False
+    segments: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    at: str | None = None
+    every: str | None = None
+    until: str | None = None
+    parse_mode: ParseMode = ParseMode.HTML
+    silent: bool = False
+    protect: bool = False
+    forward: bool = False
+    buttons: tuple[tuple[UrlButton, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        problem = self._conflict()
+        if problem is not None:
+            raise RequestError(problem)
+        try:
+            self.delivery()
+        except ContentError as error:
+            raise RequestError(f"Too many buttons: {error}.") from error
+
+    def _conflict(self) -> str | None:
+        if self.forward and self.buttons:
+            return (
+                "--forward cannot be combined with --button: Telegram cannot add buttons"
+                " to a forward; drop --forward to send a copy with buttons."
+            )
+        if self.forward and self.text is not None:
+            return (
+                "--forward forwards the message you reply to, so it takes no text;"
+                f" got {quote(self.text)}."
+            )
+        if self.until is not None and self.every is None:
+            return f"--until {quote(self.until)} needs --every: it ends a repeating broadcast."
+        if self.preview and (self.at is not None or self.every is not None):
+            flag, value = ("--at", self.at) if self.at is not None else ("--every", self.every)
+            return f"A preview is sent now, so it cannot be scheduled: {flag} {quote(value or '')}."
+        return None
+
+    def delivery(self) -> Delivery:
+        """The buttons and notification options, as the send pipeline takes them."""
+        return Delivery(buttons=self.buttons, silent=self.silent, protect=self.protect)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRequest:
+    """``/broadcast_history``: the last ``limit`` broadcasts, or the one with ``broadcast_id``.
+
+    Raises:
+        RequestError: On construction, if ``limit`` is outside 1-50 or
+            ``broadcast_id`` is not an id.
+    """
+
+    limit: int = HISTORY_DEFAULT
+    broadcast_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= HISTORY_MAX:
+            limit = f"The number of broadcasts must be 1-{HISTORY_MAX}, got {self.limit}."
+            raise RequestError(limit)
+        if self.broadcast_id is not None and not is_broadcast_id(self.broadcast_id):
+            raise RequestError(_not_an_id(self.broadcast_id))
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """``/broadcast_cancel``: cancel the broadcast with ``broadcast_id``.
+
+    Raises:
+        RequestError: On construction, if ``broadcast_id`` is not an id.
+    """
+
+    broadcast_id: str
+
+    def __post_init__(self) -> None:
+        if not is_broadcast_id(self.broadcast_id):
+            raise RequestError(_not_an_id(self.broadcast_id))
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequest:
+    """``/help``: show :data:`bot.commands.ADMIN_HELP`."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotACommand:
+    """Not one of our commands (plain text, ``/start``...): the admin bot ignores it."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotForUs:
+    """A command addressed to another bot (``/broadcast@OtherBot``): ignore it."""
+
+    bot_username: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageError:
+    """The command is ours but malformed: ``message`` says why and ends with its usage line.
+
+    Plain text: send it with parsing disabled (hydrogram's default mode would
+    read ``--x--`` as underline and ``||x||`` as a spoiler).
+    """
+
+    message: str
+
+
+Request = BroadcastRequest | HistoryRequest | CancelRequest | HelpRequest
+Ignored = NotACommand | NotForUs
+Parsed = Request | Ignored | UsageError
+
+
+def _not_an_id(value: str) -> str:
+    return f"{quote(value)} is not a broadcast id; ids look like {BROADCAST_ID_EXAMPLE}."

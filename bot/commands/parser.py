@@ -1,0 +1,108 @@
+"""The entry point: an admin's message text in, a request, a reason to ignore it, or a
+usage error out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from bot.commands.broadcast import parse_broadcast
+from bot.commands.help import USAGE
+from bot.commands.lexer import FLAG_WORD
+from bot.commands.model import (
+    BROADCAST_ID_EXAMPLE,
+    HISTORY_MAX,
+    CancelRequest,
+    HelpRequest,
+    HistoryRequest,
+    NotACommand,
+    NotForUs,
+    Parsed,
+    Request,
+    RequestError,
+    UsageError,
+    is_broadcast_id,
+    quote,
+)
+
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?")
+_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def parse_command(text: str, *, bot_username: str | None = None) -> Parsed:
+    """Parse an admin's message; never raises.
+
+    Commands are matched case-insensitively. ``/cmd@Name`` is ours only when
+    ``Name`` is ``bot_username`` (case-insensitive, with or without ``@``);
+    with ``bot_username`` None, every addressed command is :class:`NotForUs`.
+
+    Returns:
+        A request; :class:`NotACommand` for anything that is not one of our
+        commands; :class:`NotForUs` for another bot's command; or a
+        :class:`UsageError` whose message ends with the command's usage line.
+    """
+    head, args = _split_head(text)
+    match = _COMMAND.fullmatch(head)
+    if match is None:
+        return NotACommand()
+    name, addressee = match.group(1).lower(), match.group(2)
+    if addressee is not None and addressee.lower() != (bot_username or "").lstrip("@").lower():
+        return NotForUs(addressee)
+    parse = _PARSERS.get(name)
+    if parse is None:
+        return NotACommand()
+    try:
+        return parse(args)
+    except RequestError as error:
+        return UsageError(f"{error}\nUsage: {USAGE[name]}")
+
+
+def _split_head(text: str) -> tuple[str, str]:
+    end = next((i for i, char in enumerate(text) if char.isspace()), len(text))
+    return text[:end], text[end:]
+
+
+def _schedule(args: str) -> Request:
+    when, bar, rest = args.partition("|")
+    when = when.strip()
+    if not bar or not when:
+        raise RequestError(
+            f'/broadcast_schedule needs "WHEN | text", got {quote(args.strip())};'
+            ' e.g. "tomorrow 9am | Good morning".'
+        )
+    if any(FLAG_WORD.match(word) for word in when.split()):
+        raise RequestError(f"Flags go after the |, not in the time: {quote(when)}.")
+    return parse_broadcast(rest, at=when)
+
+
+def _history(args: str) -> Request:
+    words = args.split()
+    if not words:
+        return HistoryRequest()
+    if len(words) == 1 and _NUMBER.fullmatch(words[0]):
+        # int() of a huge number raises; anything this long is out of range anyway.
+        return HistoryRequest(limit=int(words[0]) if len(words[0]) < 5 else HISTORY_MAX + 1)
+    if len(words) == 1 and is_broadcast_id(words[0].lower()):
+        return HistoryRequest(broadcast_id=words[0].lower())
+    raise RequestError(
+        f"Expected a number (1-{HISTORY_MAX}) or a broadcast id like {BROADCAST_ID_EXAMPLE},"
+        f" got {quote(args.strip())}."
+    )
+
+
+def _cancel(args: str) -> Request:
+    words = args.split()
+    if len(words) != 1:
+        got = f", got {quote(args.strip())}" if words else ""
+        raise RequestError(f"Give the id of one broadcast, e.g. {BROADCAST_ID_EXAMPLE}{got}.")
+    return CancelRequest(words[0].lower())
+
+
+_PARSERS: dict[str, Callable[[str], Request]] = {
+    "broadcast": parse_broadcast,
+    "broadcast_preview": lambda args: parse_broadcast(args, preview=True),
+    "broadcast_schedule": _schedule,
+    "broadcast_history": _history,
+    "broadcast_cancel": _cancel,
+    "help": lambda args: HelpRequest(),
+}
