@@ -128,8 +128,11 @@ def _drive(coro: Coroutine[Any, Any, Any]) -> Any:
 
 def _offload(method: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Any]:
     async def in_db_thread(self: Any, *args: Any, **kwargs: Any) -> Any:
-        coro = method(self, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(_DB_THREAD, _drive, coro)
+        # The coroutine is made in the thread, so a caller cancelled first leaves none unawaited.
+        def call() -> Any:
+            return _drive(method(self, *args, **kwargs))
+
+        return await asyncio.get_running_loop().run_in_executor(_DB_THREAD, call)
 
     return in_db_thread
 

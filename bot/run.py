@@ -77,10 +77,10 @@ class BroadcastRun:
         workers: list[asyncio.Task[None]] = []
         try:
             if prepared is not None:
-                helpers = [
-                    asyncio.create_task(self.feed.produce(doc), name=f"{self.bid}:feed"),
-                    asyncio.create_task(self._watch(), name=f"{self.bid}:watcher"),
-                ]
+                self.paused = doc.get("status") == BroadcastStatus.PAUSED.value
+                feed = asyncio.create_task(self.feed.produce(doc), name=f"{self.bid}:feed")
+                feed.add_done_callback(self._feed_ended)
+                helpers = [feed, asyncio.create_task(self._watch(), name=f"{self.bid}:watcher")]
                 workers = [
                     asyncio.create_task(self._worker(prepared), name=f"{self.bid}:worker")
                     for _ in range(self.cfg.concurrency)
@@ -92,6 +92,11 @@ class BroadcastRun:
             for task in [*helpers, *workers, self.reporting]:
                 if task is not None:
                     task.cancel()
+
+    def _feed_ended(self, feed: asyncio.Task[None]) -> None:
+        if not feed.cancelled() and feed.exception() is not None:
+            log.error("reading the audience of %s failed", self.bid, exc_info=feed.exception())
+            self._stop(f"the audience could not be read: {feed.exception()}")
 
     async def _restore(self, doc: dict[str, Any]) -> None:
         """Pick up the counts of earlier runs of this broadcast from the ledger."""

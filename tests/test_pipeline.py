@@ -279,3 +279,29 @@ async def test_broadcast_document_records_what_history_needs(
     assert doc["admin_id"] == ADMIN
     for field in ("created_at", "started_at", "completed_at", "duration_seconds"):
         assert doc[field] is not None
+
+
+async def test_an_unreadable_audience_stops_the_run_instead_of_hanging(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    await seed(db, sim, range(100, 105))
+    core = make_core(db, sim)
+    _, summary = await broadcast(core, audience=Audience(query={"$bogus": 1}))
+    assert summary.status == "failed"
+    assert summary.stop_reason is not None
+    assert "audience could not be read" in summary.stop_reason
+
+
+async def test_a_paused_broadcast_resumed_after_restart_stays_paused(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    users = await seed(db, sim, range(100, 150))
+    core = make_core(db, sim, control_poll_s=0.05)
+    bid = await create_running(core)
+    assert await core.service.pause(bid, by=ADMIN)
+    run = asyncio.create_task(core.service.run(bid))
+    await asyncio.sleep(0.3)
+    assert sum(receipts(sim, users).values()) == 0
+    assert await core.service.resume(bid, by=ADMIN)
+    summary = await asyncio.wait_for(run, 10)
+    assert summary.sent == 50
