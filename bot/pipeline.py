@@ -94,8 +94,9 @@ class BroadcastStore(Protocol):
         at: datetime,
         by: int | None = None,
         fields: dict[str, Any] | None = None,
+        action: str | None = None,
     ) -> dict[str, Any] | None:
-        """Compare-and-set the status."""
+        """Compare-and-set the status, recorded in the audit trail."""
 
 
 class UserDirectory(Protocol):

@@ -67,6 +67,7 @@ class BroadcastRun:
         self.reporting: asyncio.Task[None] | None = None
         self.last_report_at = float("-inf")
         self.report_waiting = False
+        self.report_again = False
 
     async def execute(self) -> Summary:
         """Run to the end and return the stored summary."""
@@ -263,9 +264,13 @@ class BroadcastRun:
             self._report()
 
     def _report(self) -> None:
-        """Start a progress report unless one is already on its way (it will be fresh)."""
-        if self.progress is not None and (self.reporting is None or self.reporting.done()):
+        """Start a progress report, or have one follow the report already on its way."""
+        if self.progress is None:
+            return
+        if self.reporting is None or self.reporting.done():
             self.reporting = asyncio.create_task(self._deliver_report())
+        else:
+            self.report_again = True  # e.g. a pause that the running report did not see
 
     async def _deliver_report(self) -> None:
         # Spaced at the callback itself, so a slow report cannot bunch the next one up.
@@ -289,6 +294,9 @@ class BroadcastRun:
             )
         except Exception:  # a failed progress report must never disturb the broadcast
             log.exception("progress report for %s failed", self.bid)
+        if self.report_again and not self.closing:
+            self.report_again = False
+            asyncio.get_running_loop().call_soon(self._report)
 
     # the end --------------------------------------------------------------------------------
 

@@ -100,6 +100,7 @@ class BroadcastService:
             at=now,
             by=by,
             fields={"started_at": now},
+            action="started",
         )
         return doc is not None
 
@@ -109,16 +110,20 @@ class BroadcastService:
 
     async def pause(self, broadcast_id: str, by: int) -> bool:
         """Pause a running broadcast; False if it was not running."""
-        return await self._move(broadcast_id, [BroadcastStatus.RUNNING], BroadcastStatus.PAUSED, by)
+        return await self._move(
+            broadcast_id, [BroadcastStatus.RUNNING], BroadcastStatus.PAUSED, by, "paused"
+        )
 
     async def resume(self, broadcast_id: str, by: int) -> bool:
         """Resume a paused broadcast; False if it was not paused."""
-        return await self._move(broadcast_id, [BroadcastStatus.PAUSED], BroadcastStatus.RUNNING, by)
+        return await self._move(
+            broadcast_id, [BroadcastStatus.PAUSED], BroadcastStatus.RUNNING, by, "resumed"
+        )
 
     async def cancel(self, broadcast_id: str, by: int) -> bool:
         """Cancel a broadcast that has not finished; False if it had."""
         expected = [*ACTIVE, *STARTABLE, BroadcastStatus.DRAFT]
-        return await self._move(broadcast_id, expected, BroadcastStatus.CANCELLED, by)
+        return await self._move(broadcast_id, expected, BroadcastStatus.CANCELLED, by, "cancelled")
 
     async def interrupted(self) -> list[str]:
         """Broadcasts left running or paused by a previous process, oldest first."""
@@ -131,8 +136,11 @@ class BroadcastService:
         expected: Sequence[BroadcastStatus],
         new: BroadcastStatus,
         by: int,
+        action: str,
     ) -> bool:
-        doc = await self.store.transition(broadcast_id, expected, new, at=self.now(), by=by)
+        doc = await self.store.transition(
+            broadcast_id, expected, new, at=self.now(), by=by, action=action
+        )
         return doc is not None
 
 

@@ -94,15 +94,19 @@ class MongoBroadcastStore:
         at: datetime,
         by: int | None = None,
         fields: dict[str, Any] | None = None,
+        action: str | None = None,
     ) -> dict[str, Any] | None:
         """Atomically move to ``new`` if the status is one of ``expected``.
 
-        Returns the updated document, or None when the status did not match
-        (someone else got there first).
+        The change is appended to the audit trail as ``action`` (default: the new
+        status) by ``by`` (None: the system). Returns the updated document, or
+        None when the status did not match (someone else got there first).
         """
-        update: dict[str, Any] = {"$set": {"status": new.value, **(fields or {})}}
-        if by is not None:
-            update["$push"] = {"audit": {"action": new.value, "by": by, "at": at}}
+        entry = {"action": action or new.value, "by": by, "at": at}
+        update: dict[str, Any] = {
+            "$set": {"status": new.value, **(fields or {})},
+            "$push": {"audit": entry},
+        }
         doc: dict[str, Any] | None = await self.docs.find_one_and_update(
             {"_id": broadcast_id, "status": {"$in": [s.value for s in expected]}},
             update,

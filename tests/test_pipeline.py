@@ -178,12 +178,14 @@ async def test_pause_resume_and_cancel_act_within_a_second(
     tally = await core.ledger.tally(bid)
     assert (tally.sending, tally.pending, tally.sent) == (0, summary.not_sent, summary.sent)
     doc = await core.store.get(bid)
-    assert [a["action"] for a in doc["audit"]] == [
-        "created",
-        "running",
-        "paused",
-        "running",
-        "cancelled",
+    audit = [(a["action"], a["by"]) for a in doc["audit"]]
+    assert audit == [
+        ("created", ADMIN),
+        ("started", ADMIN),
+        ("paused", ADMIN),
+        ("resumed", ADMIN),
+        ("cancelled", ADMIN),
+        ("cancelled", None),  # the run's own record of how it ended
     ]
 
 

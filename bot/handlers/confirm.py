@@ -1,0 +1,187 @@
+"""The confirmation of a broadcast: a draft, its summary, and Send now / Preview / Cancel.
+
+A draft becomes queued by one compare-and-set, so a double tap on Send now
+finds it no longer a draft and cannot start a second run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hydrogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.content import Content, content_from_document
+from bot.errors import BroadcastError, BroadcastNotFoundError
+from bot.handlers.context import ALL_USERS, EXPIRED, BotContext, aware
+from bot.report import duration_text
+from bot.status import callback_data, control_buttons
+from bot.store import BroadcastStatus
+
+ALREADY_STARTED = "This broadcast has already started."
+ALREADY_CANCELLED = "This broadcast was cancelled."
+
+
+def confirm_buttons(broadcast_id: str) -> InlineKeyboardMarkup:
+    """Send now / Preview to me / Cancel."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "🚀 Send now", callback_data=callback_data("send", broadcast_id)
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    "👀 Preview to me", callback_data=callback_data("preview", broadcast_id)
+                ),
+                InlineKeyboardButton(
+                    "✖️ Cancel", callback_data=callback_data("discard", broadcast_id)
+                ),
+            ],
+        ]
+    )
+
+
+def _button(text: str, action: str, broadcast_id: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=callback_data(action, broadcast_id))
+
+
+async def offer(ctx: BotContext, message: Message, content: Content, what: str) -> None:
+    """Store ``content`` as a draft and ask the admin to confirm it."""
+    admin = message.from_user
+    audience = ALL_USERS
+    broadcast_id = await ctx.core.service.create(
+        content,
+        audience,
+        admin_id=admin.id,
+        admin_name=admin.username or admin.first_name,
+        status=BroadcastStatus.DRAFT,
+    )
+    count = await ctx.recipient_count(audience)
+    test_mode = ctx.core.service.test_mode.enabled
+    target = "test users (BROADCAST_TEST_MODE)" if test_mode else audience.description
+    rate = ctx.settings.rate_limit
+    minutes = int(ctx.timing.confirm_ttl.total_seconds() // 60)
+    lines = [
+        "📢 Ready to broadcast",
+        "",
+        f"👥 Recipients: {count:,}",
+        f"🎯 Target: {target}",
+        f"⏱️ Estimated time: {duration_text(count / rate)} at {rate:g} msg/s",
+        f"📝 Message: {what}",
+        *_options(content),
+        "",
+        f"🆔 {broadcast_id}",
+        f"This confirmation expires in {minutes} minutes.",
+    ]
+    sent = await ctx.say(
+        message.chat.id, "\n".join(lines), markup=confirm_buttons(broadcast_id), reply_to=message.id
+    )
+    where = {"chat_id": sent.chat.id, "message_id": sent.id}
+    await ctx.core.store.update(broadcast_id, {"confirmation_message": where})
+
+
+def _options(content: Content) -> list[str]:
+    options = content.options
+    shown = [
+        name for name, on in (("silent", options.silent), ("protected", options.protect)) if on
+    ]
+    if options.buttons:
+        shown.append(f"{sum(len(row) for row in options.buttons)} button(s)")
+    return [f"⚙️ Options: {', '.join(shown)}"] if shown else []
+
+
+async def on_button(ctx: BotContext, query: CallbackQuery, action: str, broadcast_id: str) -> None:
+    """Send now / Preview to me / Cancel on a confirmation."""
+    doc = await _confirmation(ctx, query, broadcast_id)
+    if doc is None:
+        await query.answer(EXPIRED)
+        return
+    status = doc["status"]
+    if status != BroadcastStatus.DRAFT and action != "preview":
+        cancelled = status == BroadcastStatus.CANCELLED
+        await query.answer(ALREADY_CANCELLED if cancelled else ALREADY_STARTED)
+        return
+    created = aware(doc.get("created_at"))
+    if created is None or ctx.now() - created > ctx.timing.confirm_ttl:
+        await query.answer(EXPIRED)
+        return
+    if action == "send":
+        await _send_now(ctx, query, broadcast_id)
+    elif action == "preview":
+        await _preview(ctx, query, doc)
+    else:
+        await _discard(ctx, query, broadcast_id)
+
+
+async def _confirmation(
+    ctx: BotContext, query: CallbackQuery, broadcast_id: str
+) -> dict[str, Any] | None:
+    """The draft's document, if ``query`` was pressed on its own confirmation message."""
+    try:
+        doc = await ctx.core.store.get(broadcast_id)
+    except BroadcastNotFoundError:
+        return None
+    where = doc.get("confirmation_message") or {}
+    pressed = (query.from_user.id, getattr(query.message, "id", None))
+    return doc if (where.get("chat_id"), where.get("message_id")) == pressed else None
+
+
+async def _send_now(ctx: BotContext, query: CallbackQuery, broadcast_id: str) -> None:
+    admin, now = query.from_user.id, ctx.now()
+    moved = await ctx.core.store.transition(
+        broadcast_id,
+        [BroadcastStatus.DRAFT],
+        BroadcastStatus.QUEUED,
+        at=now,
+        by=admin,
+        fields={"confirmed_at": now, "confirmed_by": admin},
+        action="confirmed",
+    )
+    if moved is None:  # the other tap won
+        await query.answer(ALREADY_STARTED)
+        return
+    await query.answer("🚀 Confirmed")
+    chat_id = query.from_user.id
+    await ctx.edit(chat_id, query.message.id, f"{query.message.text}\n\n✅ Confirmed")
+    status = await ctx.say(
+        chat_id,
+        f"📢 Broadcast {broadcast_id}\n⏳ Starting…",
+        markup=control_buttons(broadcast_id, paused=False),
+    )
+    await ctx.core.store.set_progress_message(broadcast_id, chat_id, status.id)
+    ahead = await ctx.queue.submit(broadcast_id)
+    if ahead:
+        await ctx.say(
+            chat_id,
+            f"🕒 Queued: {ahead} broadcast(s) ahead of {broadcast_id}. It starts when they finish.",
+            reply_to=status.id,
+        )
+
+
+async def _preview(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -> None:
+    try:
+        prepared = await ctx.core.pipeline.ports.sender.prepare(
+            content_from_document(doc["content"])
+        )
+        await prepared.send(query.from_user.id)
+    except BroadcastError as error:
+        await query.answer(f"The preview failed: {error}"[:200], show_alert=True)
+        return
+    await query.answer("👀 Preview sent")
+
+
+async def _discard(ctx: BotContext, query: CallbackQuery, broadcast_id: str) -> None:
+    moved = await ctx.core.store.transition(
+        broadcast_id,
+        [BroadcastStatus.DRAFT],
+        BroadcastStatus.CANCELLED,
+        at=ctx.now(),
+        by=query.from_user.id,
+    )
+    if moved is None:
+        await query.answer(ALREADY_STARTED)
+        return
+    await query.answer("Cancelled")
+    text = f"{query.message.text}\n\n🗑 Cancelled: nothing was sent."
+    await ctx.edit(query.from_user.id, query.message.id, text)

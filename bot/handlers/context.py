@@ -1,0 +1,108 @@
+"""What every handler needs: the core, the queue, the settings, and a few shared helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import hydrogram
+from hydrogram.enums import ParseMode as HydrogramParseMode
+from hydrogram.types import InlineKeyboardMarkup, Message
+
+from bot.app import Core
+from bot.handlers.pending import PendingInputs
+from bot.service import Audience
+from config.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.queue import BroadcastQueue
+
+ADMINS_ONLY = "⛔ Admins only."
+EXPIRED = "This button has expired."
+ALL_USERS = Audience(query={}, description="all users")
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """How long an admin has to answer the bot."""
+
+    ask_timeout_s: float = 60.0
+    confirm_ttl: timedelta = timedelta(minutes=10)
+
+
+@dataclass(slots=True)
+class BotContext:
+    """The state shared by the handlers of one installed bot."""
+
+    client: hydrogram.Client
+    core: Core
+    queue: BroadcastQueue
+    settings: Settings
+    timing: Timing = field(default_factory=Timing)
+    pending: PendingInputs = field(default_factory=PendingInputs)
+
+    @property
+    def bot_username(self) -> str | None:
+        """The bot's @username, for ``/cmd@Name`` commands; None before the client starts."""
+        me = getattr(self.client, "me", None)
+        return getattr(me, "username", None)
+
+    def now(self) -> datetime:
+        """The wall clock the broadcast records use."""
+        return self.core.service.now()
+
+    async def is_admin(self, user_id: int | None) -> bool:
+        """``ADMIN_IDS``, or a user whose document has ``role: "admin"``."""
+        if user_id is None:
+            return False
+        if user_id in self.settings.admin_ids:
+            return True
+        users = self.core.users.docs
+        doc = await users.find_one({"user_id": user_id, "role": "admin"}, {"_id": 1})
+        return doc is not None
+
+    async def recipient_count(self, audience: Audience) -> int:
+        """How many users a broadcast to ``audience`` reaches now."""
+        if self.core.service.test_mode.enabled:
+            return len(self.core.service.test_mode.users)
+        if audience.user_ids is not None:
+            return len(audience.user_ids)
+        count: int = await self.core.users.docs.count_documents(audience.query or {})
+        return count
+
+    async def say(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+        reply_to: int | None = None,
+    ) -> Message:
+        """Send plain text (no markup parsing: usage lines contain ``--`` and ``||``)."""
+        options: dict[str, Any] = {"parse_mode": HydrogramParseMode.DISABLED}
+        if markup is not None:
+            options["reply_markup"] = markup
+        if reply_to is not None:
+            options["reply_to_message_id"] = reply_to
+        message: Message = await self.client.send_message(chat_id, text, **options)
+        return message
+
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        """Edit one of the bot's messages (no ``markup``: no buttons); failures are ignored."""
+        options: dict[str, Any] = {"parse_mode": HydrogramParseMode.DISABLED}
+        if markup is not None:
+            options["reply_markup"] = markup
+        try:
+            await self.client.edit_message_text(chat_id, message_id, text, **options)
+        except Exception:  # not modified, deleted, flood: the edit is cosmetic
+            return
+
+
+def aware(value: Any) -> datetime | None:
+    """A stored datetime as UTC-aware (mongomock and tz-naive clients return naive ones)."""
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

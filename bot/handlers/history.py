@@ -1,0 +1,133 @@
+"""``/broadcast_history`` and ``/broadcast_cancel``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from hydrogram.types import Message
+
+from bot.commands import CancelRequest, HistoryRequest
+from bot.errors import BroadcastNotFoundError
+from bot.handlers import controls
+from bot.handlers.context import BotContext
+from bot.report import ERROR_LABELS, duration_text, percent
+from bot.store import ACTIVE
+
+STATUS_ICONS = {
+    "draft": "📝",
+    "queued": "🕒",
+    "scheduled": "📅",
+    "running": "🚀",
+    "paused": "⏸",
+    "completed": "✅",
+    "cancelled": "🛑",
+    "failed": "⚠️",
+    "missed": "⌛",
+}
+
+
+async def on_history(ctx: BotContext, message: Message, request: HistoryRequest) -> None:
+    """The last N broadcasts, or one in full."""
+    chat_id = message.chat.id
+    if request.broadcast_id is None:
+        docs = await ctx.core.store.recent(request.limit)
+        text = history_text(docs) if docs else "No broadcasts yet."
+    else:
+        try:
+            text = record_text(await ctx.core.store.get(request.broadcast_id))
+        except BroadcastNotFoundError:
+            text = f"No broadcast {request.broadcast_id}."
+    await ctx.say(chat_id, text, reply_to=message.id)
+
+
+async def on_cancel(ctx: BotContext, message: Message, request: CancelRequest) -> None:
+    """Cancel a queued, running or paused broadcast."""
+    bid, chat_id = request.broadcast_id, message.chat.id
+    try:
+        before = await ctx.core.store.get(bid)
+    except BroadcastNotFoundError:
+        await ctx.say(chat_id, f"No broadcast {bid}.", reply_to=message.id)
+        return
+    if await ctx.core.service.cancel(bid, by=message.from_user.id):
+        text = f"🛑 Cancelled {bid}."
+        if before["status"] in ACTIVE:
+            text += " Sending stops within a second; the status message shows the summary."
+        await controls.cancelled_before_start(ctx, before)
+    else:
+        status = await ctx.core.store.status(bid)
+        text = f"{bid} is already {status.value}: nothing to cancel."
+    await ctx.say(chat_id, text, reply_to=message.id)
+
+
+def history_text(docs: list[dict[str, Any]]) -> str:
+    """One block per broadcast: id, status, when, who, target, sent/total, success rate."""
+    blocks = [f"📜 Last {len(docs)} broadcast(s)"]
+    for doc in docs:
+        sent, total = int(doc.get("sent_count") or 0), doc.get("total_users")
+        rate = doc.get("success_rate")
+        figures = f"{sent:,}/{total:,}" if isinstance(total, int) else f"{sent:,}/?"
+        if isinstance(rate, int | float):
+            figures += f" ({rate * 100:.1f}%)"
+        blocks.append(
+            f"{STATUS_ICONS.get(doc['status'], '•')} {doc['broadcast_id']} · {doc['status']}\n"
+            f"   {_when(doc.get('created_at'))} · by {_who(doc)} · {_target(doc)} · {figures}"
+        )
+    return "\n\n".join(blocks)
+
+
+def record_text(doc: dict[str, Any]) -> str:
+    """Everything stored about one broadcast, error breakdown and audit trail included."""
+    content = doc.get("content") or {}
+    total = doc.get("total_users")
+    sent, failed = int(doc.get("sent_count") or 0), int(doc.get("failed_count") or 0)
+    lines = [
+        f"{STATUS_ICONS.get(doc['status'], '•')} {doc['broadcast_id']} · {doc['status']}",
+        f"📝 Type: {content.get('type', '?')}" + (" (forward)" if content.get("forward") else ""),
+    ]
+    if doc.get("message_text"):
+        lines.append(f"💬 {doc['message_text']}")
+    lines += [
+        f"👤 Created by {_who(doc)} at {_when(doc.get('created_at'))}",
+        f"🎯 Target: {_target(doc)}" + (" (test mode)" if doc.get("test_mode") else ""),
+    ]
+    for label, key in (("Started", "started_at"), ("Finished", "completed_at")):
+        if doc.get(key):
+            lines.append(f"🕐 {label}: {_when(doc[key])}")
+    if isinstance(total, int):
+        lines += [
+            f"👥 Total: {total:,}",
+            f"✅ Sent: {sent:,} ({percent(sent, total)})",
+            f"❌ Failed: {failed:,} ({percent(failed, total)})",
+        ]
+    if doc.get("duration_seconds") is not None:
+        lines.append(f"⏱️ Duration: {duration_text(float(doc['duration_seconds']))}")
+    if doc.get("stop_reason"):
+        lines.append(f"⚠️ Stopped: {doc['stop_reason']}")
+    errors: dict[str, int] = doc.get("error_breakdown") or {}
+    if errors:
+        lines += ["", "📉 Error breakdown:"]
+        for category, count in sorted(errors.items(), key=lambda kv: -kv[1]):
+            lines.append(f"• {ERROR_LABELS.get(category, category)}: {count:,}")
+    audit = doc.get("audit") or []
+    if audit:
+        lines += ["", "🧾 Audit:"]
+        lines += [
+            f"• {_when(e.get('at'))} {e.get('action')} by {e.get('by') or 'the bot'}"
+            for e in audit
+        ]
+    return "\n".join(lines)
+
+
+def _when(value: Any) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if isinstance(value, datetime) else "?"
+
+
+def _who(doc: dict[str, Any]) -> str:
+    name = doc.get("admin_username")
+    return f"{name} ({doc.get('admin_id')})" if name else str(doc.get("admin_id"))
+
+
+def _target(doc: dict[str, Any]) -> str:
+    target = doc.get("requested_target") or doc.get("target") or {}
+    return str(target.get("description", "?"))

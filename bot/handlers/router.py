@@ -1,0 +1,127 @@
+"""The two hydrogram handlers of the admin bot: one for messages, one for buttons.
+
+Each checks access first, then hands a parsed request or callback to the
+feature module that serves it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import hydrogram
+from hydrogram import filters
+from hydrogram.handlers import CallbackQueryHandler, MessageHandler
+from hydrogram.types import CallbackQuery, Message
+
+from bot.commands import (
+    ADMIN_HELP,
+    BroadcastRequest,
+    CancelRequest,
+    HelpRequest,
+    HistoryRequest,
+    NotACommand,
+    NotForUs,
+    Parsed,
+    UsageError,
+    parse_command,
+)
+from bot.handlers import compose, confirm, controls, history
+from bot.handlers.context import ADMINS_ONLY, EXPIRED, BotContext
+from bot.status import parse_callback
+
+log = logging.getLogger(__name__)
+
+CONFIRM_ACTIONS = frozenset({"send", "preview", "discard"})
+CONTROL_ACTIONS = frozenset({"pause", "resume", "cancel"})
+CALLBACK_PREFIX = "bc:"
+
+
+def handlers(ctx: BotContext, *, all_callbacks: bool = False) -> list[Any]:
+    """The message and callback handlers, bound to ``ctx``.
+
+    With ``all_callbacks`` every callback query is ours (a standalone bot);
+    otherwise only those whose data starts with ``bc:``, leaving a host bot's own.
+    """
+
+    async def on_message(client: hydrogram.Client, message: Message) -> None:
+        await _guarded(ctx, message.chat.id, handle_message(ctx, message))
+
+    async def on_callback(client: hydrogram.Client, query: CallbackQuery) -> None:
+        await _guarded(ctx, query.from_user.id, handle_callback(ctx, query))
+
+    ours = filters.create(lambda _, __, query: _is_ours(query.data))
+    callbacks = CallbackQueryHandler(on_callback, None if all_callbacks else ours)
+    return [MessageHandler(on_message, filters.private & filters.incoming), callbacks]
+
+
+def _is_ours(data: str | bytes | None) -> bool:
+    if isinstance(data, bytes):
+        return data.startswith(CALLBACK_PREFIX.encode())
+    return isinstance(data, str) and data.startswith(CALLBACK_PREFIX)
+
+
+async def _guarded(ctx: BotContext, chat_id: int, work: Any) -> None:
+    """Run a handler; an unexpected failure is logged and told to the admin, not swallowed."""
+    try:
+        await work
+    except hydrogram.StopPropagation:
+        raise
+    except Exception as error:
+        log.exception("admin handler failed")
+        try:
+            await ctx.say(chat_id, f"⚠️ Something went wrong: {type(error).__name__}: {error}")
+        except Exception:
+            log.exception("could not report the failure")
+
+
+async def handle_message(ctx: BotContext, message: Message) -> None:
+    """An incoming private message: a command of ours, an awaited answer, or not ours."""
+    user = message.from_user
+    if user is None:
+        return
+    key = (message.chat.id, user.id)
+    text = message.text or ""
+    parsed: Parsed = parse_command(text, bot_username=ctx.bot_username) if text else NotACommand()
+    if isinstance(parsed, NotACommand | NotForUs):
+        request = ctx.pending.take(key)
+        if request is None:
+            return  # the host bot's business
+        await compose.on_answer(ctx, message, request)
+    elif not await ctx.is_admin(user.id):
+        await ctx.say(message.chat.id, ADMINS_ONLY, reply_to=message.id)
+    else:
+        ctx.pending.close(key)  # a new command replaces an open question
+        await _serve(ctx, message, parsed)
+    raise hydrogram.StopPropagation  # consumed: a host bot's handlers do not see it
+
+
+async def _serve(ctx: BotContext, message: Message, parsed: Parsed) -> None:
+    if isinstance(parsed, UsageError):
+        await ctx.say(message.chat.id, parsed.message, reply_to=message.id)
+    elif isinstance(parsed, HelpRequest):
+        await ctx.say(message.chat.id, ADMIN_HELP, reply_to=message.id)
+    elif isinstance(parsed, BroadcastRequest):
+        await compose.on_broadcast(ctx, message, parsed)
+    elif isinstance(parsed, HistoryRequest):
+        await history.on_history(ctx, message, parsed)
+    elif isinstance(parsed, CancelRequest):
+        await history.on_cancel(ctx, message, parsed)
+
+
+async def handle_callback(ctx: BotContext, query: CallbackQuery) -> None:
+    """A button press: access first, then the confirmation or the status controls."""
+    if not await ctx.is_admin(query.from_user.id):
+        await query.answer(ADMINS_ONLY)
+        return
+    parsed = parse_callback(query.data) if query.data is not None else None
+    if parsed is None:
+        await query.answer(EXPIRED)
+        return
+    action, broadcast_id = parsed
+    if action in CONFIRM_ACTIONS:
+        await confirm.on_button(ctx, query, action, broadcast_id)
+    elif action in CONTROL_ACTIONS:
+        await controls.on_button(ctx, query, action, broadcast_id)
+    else:
+        await query.answer(EXPIRED)

@@ -1,0 +1,580 @@
+"""The admin bot end to end: updates fed through hydrogram's dispatcher by the simulator,
+assertions on what the simulated users received and on what MongoDB holds."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.commands import ADMIN_HELP, UsageError, parse_command
+from bot.handlers import Timing
+from bot.install import BroadcastBot, install
+from bot.mongo import Database
+from bot.pipeline import PipelineConfig
+from bot.simulator import ReceivedMessage, TelegramSimulator, UserState
+from config.settings import Settings
+from tests.support import seed
+
+ADMIN = 1_000_001
+OUTSIDER = 3_000_001
+USERS = list(range(2_000_000, 2_000_006))
+# control_poll_s is not lower: bot/inmemory.py's offloaded calls leave an un-awaited coroutine
+# when the run cancels its watcher mid-query, and filterwarnings=error turns that into a failure.
+FAST = PipelineConfig(concurrency=4, progress_every=1, flush_interval_s=0.01, control_poll_s=0.05)
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[TelegramSimulator]:
+    simulator = TelegramSimulator(telegram_limit=1000, chat_burst=1000)
+    simulator.add_user(ADMIN, first_name="Admin", username="boss")
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+Start = Callable[..., Awaitable[BroadcastBot]]
+
+
+@pytest.fixture
+async def start(db: Database, sim: TelegramSimulator) -> AsyncIterator[Start]:
+    """Installs the bot on the simulator; seeds ``users`` users first."""
+    bots: list[BroadcastBot] = []
+
+    async def start_bot(
+        users: list[int] = USERS, rate: float = 1000, ask_timeout_s: float = 60.0
+    ) -> BroadcastBot:
+        await seed(db, sim, users)
+        settings = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=rate)
+        bot = await install(sim, db, settings, config=FAST, timing=Timing(ask_timeout_s))
+        bots.append(bot)
+        return bot
+
+    yield start_bot
+    for bot in bots:
+        await bot.stop()
+
+
+@pytest.fixture
+async def bot(start: Start) -> BroadcastBot:
+    return await start()
+
+
+# helpers ----------------------------------------------------------------------------------
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> None:
+    """Poll ``check``: the queue runs broadcasts in a task of its own, with no event to await."""
+    async with asyncio.timeout(within_s):
+        while not await check():  # noqa: ASYNC110 (polling MongoDB and the simulator)
+            await asyncio.sleep(0.01)
+
+
+async def wait_status(db: Database, bid: str, *statuses: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    async def reached() -> bool:
+        doc = await db["broadcasts"].find_one({"_id": bid})
+        found.update(doc or {})
+        return doc is not None and doc["status"] in statuses
+
+    await eventually(reached)
+    return found
+
+
+def last(sim: TelegramSimulator, chat: int = ADMIN) -> ReceivedMessage:
+    return sim.inbox(chat)[-1]
+
+
+def texts(sim: TelegramSimulator, chat: int = ADMIN) -> list[str]:
+    return [m.text or "" for m in sim.inbox(chat)]
+
+
+def button(message: ReceivedMessage, label: str) -> bytes:
+    for row in message.buttons:
+        for text, data in row:
+            if label in text and data is not None:
+                return data.encode()
+    raise AssertionError(f"no button {label!r} in {message.buttons}")
+
+
+def broadcast_id(message: ReceivedMessage) -> str:
+    assert message.text is not None
+    return next(w for w in message.text.split() if w.startswith("bc_"))
+
+
+async def confirmation(sim: TelegramSimulator, command: str, **options: Any) -> ReceivedMessage:
+    await sim.feed_message(ADMIN, command, **options)
+    message = last(sim)
+    assert message.text is not None
+    assert message.text.startswith("📢 Ready to broadcast"), message.text
+    return message
+
+
+async def press(
+    sim: TelegramSimulator, message: ReceivedMessage, label: str, user: int = ADMIN
+) -> str | None:
+    await sim.feed_callback(user, message.message_id, button(message, label))
+    return sim.callback_answers[-1].text
+
+
+async def send_now(sim: TelegramSimulator, db: Database, command: str, **options: Any) -> str:
+    """Confirm ``command`` and wait until its broadcast has completed and been summarised."""
+    confirm = await confirmation(sim, command, **options)
+    assert await press(sim, confirm, "Send now") == "🚀 Confirmed"
+    bid = broadcast_id(confirm)
+    await wait_status(db, bid, "completed")
+    await eventually(lambda: _summarised(sim, db, bid))
+    return bid
+
+
+async def _summarised(sim: TelegramSimulator, db: Database, bid: str) -> bool:
+    doc = await db["broadcasts"].find_one({"_id": bid})
+    where = doc["progress_message"]
+    status = next(m for m in sim.inbox(ADMIN) if m.message_id == where["message_id"])
+    return "BROADCAST COMPLETED" in (status.text or "")
+
+
+async def running(sim: TelegramSimulator, db: Database, bid: str) -> dict[str, Any]:
+    """Wait until ``bid`` runs and its status message shows the first progress report.
+
+    Later reports are spaced by progress_min_interval_s (3 s), so a button pressed now
+    does not race with a report already on its way.
+    """
+    doc = await wait_status(db, bid, "running")
+    await eventually(lambda: _async("IN PROGRESS" in (status_message(sim, doc).text or "")))
+    return doc
+
+
+def status_message(sim: TelegramSimulator, doc: dict[str, Any]) -> ReceivedMessage:
+    where = doc["progress_message"]
+    return next(m for m in sim.inbox(where["chat_id"]) if m.message_id == where["message_id"])
+
+
+# the main flow ----------------------------------------------------------------------------
+
+
+async def test_text_broadcast_reaches_everyone_once_and_ends_in_a_summary(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    sim.set_state(USERS[0], UserState.BLOCKED)
+    confirm = await confirmation(sim, "/broadcast --silent <b>Big</b> news")
+
+    assert "👥 Recipients: 6" in (confirm.text or "")
+    assert "🎯 Target: all users" in (confirm.text or "")
+    assert "📝 Message: <b>Big</b> news" in (confirm.text or "")
+    assert "Estimated time" in (confirm.text or "")
+    bid = broadcast_id(confirm)
+    assert (await db["broadcasts"].find_one({"_id": bid}))["status"] == "draft"
+
+    assert await press(sim, confirm, "Send now") == "🚀 Confirmed"
+    doc = await wait_status(db, bid, "completed")
+    await eventually(lambda: _summarised(sim, db, bid))
+
+    for user in USERS[1:]:
+        [received] = sim.inbox(user)
+        assert (received.text, received.silent) == ("Big news", True)
+    assert sim.inbox(USERS[0]) == []
+    status = status_message(sim, doc)
+    assert status.edited
+    assert status.buttons == ()
+    assert "Successfully Sent: 5" in (status.text or "")
+    assert "User blocked the bot: 1" in (status.text or "")
+    doc = await db["broadcasts"].find_one({"_id": bid})
+    assert [(e["action"], e["by"]) for e in doc["audit"]] == [
+        ("created", ADMIN),
+        ("confirmed", ADMIN),
+        ("started", None),
+        ("completed", None),
+    ]
+    assert doc["confirmed_by"] == ADMIN
+    confirmed = next(m for m in sim.inbox(ADMIN) if m.message_id == confirm.message_id)
+    assert (confirmed.text or "").endswith("✅ Confirmed")
+    assert confirmed.buttons == ()
+
+
+async def test_reply_to_a_photo_broadcasts_a_copy(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    photo = await sim.feed_message(ADMIN, "Sale today", media="photo")
+
+    confirm = await confirmation(sim, "/broadcast --protect", reply_to_message_id=photo)
+    assert "Copy of a photo: Sale today" in (confirm.text or "")
+    assert "protected" in (confirm.text or "")
+    await press(sim, confirm, "Send now")
+    await wait_status(db, broadcast_id(confirm), "completed")
+
+    for user in USERS:
+        [received] = sim.inbox(user)
+        assert (received.media, received.text, received.protected) == ("photo", "Sale today", True)
+
+
+async def test_reply_to_an_album_broadcasts_the_whole_album(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    ids = await sim.seed_album(ADMIN, ["photo", ("video", "the clip"), "photo"])
+
+    await send_now(sim, db, "/broadcast", reply_to_message_id=ids[1])
+
+    for user in USERS:
+        received = sim.inbox(user)
+        assert [m.media for m in received] == ["photo", "video", "photo"]
+        assert len({m.grouped_id for m in received}) == 1
+
+
+async def test_broadcast_alone_asks_for_the_message(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    await sim.feed_message(ADMIN, "/broadcast")
+    assert "Send me the message to broadcast" in texts(sim)[-1]
+
+    confirm = await confirmation(sim, "Clip of the week", media="video")
+    assert "Copy of a video: Clip of the week" in (confirm.text or "")
+    await press(sim, confirm, "Send now")
+    await wait_status(db, broadcast_id(confirm), "completed")
+
+    for user in USERS:
+        assert [(m.media, m.text) for m in sim.inbox(user)] == [("video", "Clip of the week")]
+
+
+async def test_asking_times_out_and_cancel_aborts(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    await start(ask_timeout_s=0.05)
+
+    await sim.feed_message(ADMIN, "/broadcast")
+    await eventually(lambda: _async(texts(sim)[-1].startswith("⏰ Timed out")))
+    await sim.feed_message(ADMIN, "too late")
+    await sim.feed_message(ADMIN, "/broadcast")
+    await sim.feed_message(ADMIN, "/cancel")
+    await sim.feed_message(ADMIN, "not content either")
+
+    assert texts(sim)[-1] == "Cancelled. Nothing was sent."
+    assert await db["broadcasts"].count_documents({}) == 0
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+# previews ---------------------------------------------------------------------------------
+
+
+async def test_preview_command_sends_to_the_admin_only(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    await sim.feed_message(
+        ADMIN, '/broadcast_preview --button "Open | https://example.com" <i>Hi</i>'
+    )
+
+    preview, note = sim.inbox(ADMIN)[-2:]
+    assert (preview.text, preview.buttons) == ("Hi", ((("Open", "https://example.com"),),))
+    assert (note.text or "").startswith("👀 Preview")
+    assert all(sim.inbox(user) == [] for user in USERS)
+    assert await db["broadcasts"].count_documents({}) == 0
+
+
+async def test_preview_button_sends_the_draft_to_the_admin(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    confirm = await confirmation(sim, "/broadcast Just for you")
+
+    assert await press(sim, confirm, "Preview") == "👀 Preview sent"
+
+    assert texts(sim)[-1] == "Just for you"
+    assert all(sim.inbox(user) == [] for user in USERS)
+    assert (await db["broadcasts"].find_one({}))["status"] == "draft"
+
+
+# history and cancel ------------------------------------------------------------------------
+
+
+async def test_history_lists_and_details_broadcasts(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    sim.set_state(USERS[0], UserState.BLOCKED)
+    bid = await send_now(sim, db, "/broadcast First")
+
+    await sim.feed_message(ADMIN, "/broadcast_history")
+    listing = texts(sim)[-1]
+    await sim.feed_message(ADMIN, f"/broadcast_history {bid}")
+    record = texts(sim)[-1]
+
+    assert bid in listing
+    assert "completed" in listing
+    assert "5/6 (83.3%)" in listing
+    assert "by boss (1000001)" in listing
+    assert "💬 First" in record
+    assert "User blocked the bot: 1" in record
+    assert "confirmed by 1000001" in record
+    assert "started by the bot" in record
+
+
+async def test_cancel_button_on_draft_and_command_on_unknown_id(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    confirm = await confirmation(sim, "/broadcast Never mind")
+
+    assert await press(sim, confirm, "Cancel") == "Cancelled"
+    assert await press(sim, confirm, "Send now") == "This broadcast was cancelled."
+    await sim.feed_message(ADMIN, "/broadcast_cancel bc_20990101_000000_abcd")
+
+    assert texts(sim)[-1] == "No broadcast bc_20990101_000000_abcd."
+    assert (await db["broadcasts"].find_one({}))["status"] == "cancelled"
+    assert all(sim.inbox(user) == [] for user in USERS)
+
+
+async def test_cancel_running_broadcast_by_button_and_by_command(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    await start(rate=5)
+    first = await confirmation(sim, "/broadcast One")
+    await press(sim, first, "Send now")
+    doc = await running(sim, db, broadcast_id(first))
+
+    assert await press(sim, status_message(sim, doc), "Cancel") == "🛑 Cancelled"
+    doc = await wait_status(db, broadcast_id(first), "cancelled")
+    await eventually(lambda: _async("CANCELLED" in (status_message(sim, doc).text or "")))
+
+    second = await confirmation(sim, "/broadcast Two")
+    await press(sim, second, "Send now")
+    bid = broadcast_id(second)
+    await wait_status(db, bid, "running")
+    await sim.feed_message(ADMIN, f"/broadcast_cancel {bid}")
+    await wait_status(db, bid, "cancelled")
+
+    assert texts(sim)[-1].startswith(f"🛑 Cancelled {bid}.") or "CANCELLED" in texts(sim)[-1]
+    assert sum(len(sim.inbox(user)) for user in USERS) < 2 * len(USERS)
+    audit = (await db["broadcasts"].find_one({"_id": bid}))["audit"]
+    assert audit[-1]["action"] == "cancelled"
+    assert audit[-1]["by"] == ADMIN
+
+
+async def test_pause_holds_the_queue_and_the_second_broadcast_is_told_its_place(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    await start(rate=5)
+    first = await confirmation(sim, "/broadcast One")
+    await press(sim, first, "Send now")
+    doc = await running(sim, db, broadcast_id(first))
+
+    assert await press(sim, status_message(sim, doc), "Pause") == "⏸ Paused"
+    await wait_status(db, broadcast_id(first), "paused")
+    assert status_message(sim, doc).buttons[0][0][0] == "▶️ Resume"
+    second = await confirmation(sim, "/broadcast Two")
+    await press(sim, second, "Send now")
+    assert texts(sim)[-1].startswith("🕒 Queued: 1 broadcast(s) ahead")
+
+    assert await press(sim, status_message(sim, doc), "Resume") == "▶️ Resumed"
+    await wait_status(db, broadcast_id(second), "completed")
+
+    for user in USERS:
+        assert texts(sim, user) == ["One", "Two"]
+    audit = (await db["broadcasts"].find_one({"_id": broadcast_id(first)}))["audit"]
+    assert [(e["action"], e["by"]) for e in audit] == [
+        ("created", ADMIN),
+        ("confirmed", ADMIN),
+        ("started", None),  # the queue started it
+        ("paused", ADMIN),
+        ("resumed", ADMIN),
+        ("completed", None),
+    ]
+
+
+# access and forged input --------------------------------------------------------------------
+
+
+async def test_non_admin_gets_admins_only_and_nothing_happens(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    confirm = await confirmation(sim, "/broadcast Hi")
+
+    await sim.feed_message(OUTSIDER, "/broadcast Hello from me")
+    await sim.feed_message(OUTSIDER, "/broadcast_history")
+    await sim.feed_message(OUTSIDER, "just chatting")
+    answer = await press(sim, confirm, "Send now", user=OUTSIDER)
+
+    assert texts(sim, OUTSIDER) == ["⛔ Admins only."] * 2
+    assert answer == "⛔ Admins only."
+    assert await db["broadcasts"].count_documents({}) == 1
+    assert (await db["broadcasts"].find_one({}))["status"] == "draft"
+
+
+async def test_users_with_the_admin_role_are_admins(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    await db["users"].insert_one({"user_id": OUTSIDER, "role": "admin"})
+
+    await sim.feed_message(OUTSIDER, "/help")
+
+    assert texts(sim, OUTSIDER) == [ADMIN_HELP]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"bc:send:bc_20990101_000000_ffff",
+        b"bc:explode:{bid}",
+        b"bc:pause:{bid}",
+        b"bc:send",
+        b"bc:send:{bid}:extra",
+        b"bc:\xff\xfe",
+    ],
+)
+async def test_forged_callback_data_is_answered_as_expired(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot, data: bytes
+) -> None:
+    confirm = await confirmation(sim, "/broadcast Hi")
+    forged = data.replace(b"{bid}", broadcast_id(confirm).encode())
+
+    await sim.feed_callback(ADMIN, confirm.message_id, forged)
+
+    assert sim.callback_answers[-1].text == "This button has expired."
+    assert (await db["broadcasts"].find_one({}))["status"] == "draft"
+
+
+async def test_real_button_pressed_on_another_message_is_expired(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    confirm = await confirmation(sim, "/broadcast Hi")
+    other = await sim.feed_message(ADMIN, "unrelated")
+
+    await sim.feed_callback(ADMIN, other, button(confirm, "Send now"))
+
+    assert sim.callback_answers[-1].text == "This button has expired."
+    assert (await db["broadcasts"].find_one({}))["status"] == "draft"
+
+
+async def test_confirmation_expires_after_ten_minutes(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    confirm = await confirmation(sim, "/broadcast Hi")
+    created = (await db["broadcasts"].find_one({}))["created_at"]
+    await db["broadcasts"].update_one({}, {"$set": {"created_at": created - timedelta(minutes=11)}})
+
+    assert await press(sim, confirm, "Send now") == "This button has expired."
+
+    assert (await db["broadcasts"].find_one({}))["status"] == "draft"
+    assert all(sim.inbox(user) == [] for user in USERS)
+
+
+async def test_double_send_now_starts_one_broadcast(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    confirm = await confirmation(sim, "/broadcast Once")
+    data = button(confirm, "Send now")
+
+    await sim.feed_callback(ADMIN, confirm.message_id, data, wait=False)
+    await sim.feed_callback(ADMIN, confirm.message_id, data, wait=False)
+    await sim.dispatcher.updates_queue.join()
+    await wait_status(db, broadcast_id(confirm), "completed")
+
+    answers = sorted(a.text or "" for a in sim.callback_answers)
+    assert answers == ["This broadcast has already started.", "🚀 Confirmed"]
+    assert await db["broadcasts"].count_documents({}) == 1
+    for user in USERS:
+        assert texts(sim, user) == ["Once"]
+
+
+# commands and their mistakes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/broadcast --nope hi",
+        "/broadcast --segment",
+        "/broadcast --parse xml hi",
+        '/broadcast --button "no url"',
+        "/broadcast --forward some text",
+        "/broadcast_history abc",
+        "/broadcast_history 99",
+        "/broadcast_cancel",
+        "/broadcast_schedule no bar here",
+    ],
+)
+async def test_usage_errors_are_replied_verbatim(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot, command: str
+) -> None:
+    expected = parse_command(command)
+    assert isinstance(expected, UsageError)
+
+    await sim.feed_message(ADMIN, command)
+
+    assert texts(sim) == [expected.message]
+    assert await db["broadcasts"].count_documents({}) == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "reply"),
+    [
+        ("/broadcast --at tomorrow Hi", "⏰ Scheduling is not available yet"),
+        ("/broadcast_schedule tomorrow 9am | Hi", "⏰ Scheduling is not available yet"),
+        ("/broadcast --segment vip Hi", "🎯 Segments are not available yet"),
+        ("/broadcast --exclude testers Hi", "🎯 Segments are not available yet"),
+        ("/broadcast " + "x" * 5000, "❌ This cannot be broadcast: text must be"),
+        ("/help", ADMIN_HELP),
+    ],
+)
+async def test_what_is_not_available_or_invalid_is_refused_before_anything_is_stored(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot, command: str, reply: str
+) -> None:
+    await sim.feed_message(ADMIN, command)
+
+    assert texts(sim)[-1].startswith(reply)
+    assert await db["broadcasts"].count_documents({}) == 0
+
+
+async def test_segment_all_is_everyone(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    confirm = await confirmation(sim, "/broadcast --segment all Hi")
+
+    assert "👥 Recipients: 6" in (confirm.text or "")
+
+
+async def test_queued_broadcast_cancelled_by_command_never_runs(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    await start(rate=5)
+    first = await confirmation(sim, "/broadcast One")
+    await press(sim, first, "Send now")
+    doc = await running(sim, db, broadcast_id(first))
+    await press(sim, status_message(sim, doc), "Pause")
+    second = await confirmation(sim, "/broadcast Two")
+    await press(sim, second, "Send now")
+    bid = broadcast_id(second)
+
+    await sim.feed_message(ADMIN, f"/broadcast_cancel {bid}")
+    await sim.feed_message(ADMIN, f"/broadcast_cancel {bid}")
+    await press(sim, status_message(sim, doc), "Resume")
+    await wait_status(db, broadcast_id(first), "completed")
+
+    assert texts(sim)[-2:] == [
+        f"🛑 Cancelled {bid}.",
+        f"{bid} is already cancelled: nothing to cancel.",
+    ]
+    queued = await db["broadcasts"].find_one({"_id": bid})
+    assert status_message(sim, queued).text == f"🛑 Broadcast {bid} cancelled before it started."
+    for user in USERS:
+        assert texts(sim, user) == ["One"]
+
+
+def test_run_without_credentials_names_them_and_points_at_the_demo(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import main
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name in ("API_ID", "API_HASH", "BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BOT_TOKEN", "123456:" + "T" * 35)
+
+    assert main(["run"]) == 2
+
+    error = capsys.readouterr().err
+    assert "API_ID, API_HASH not set" in error
+    assert "python -m bot demo" in error
