@@ -59,6 +59,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=None, help="workers (default: auto)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--interactive", action="store_true", help="chat with the admin bot in the terminal"
+    )
     args = parser.parse_args(argv)
     if args.blocked + args.deactivated > 1:
         parser.error("--blocked + --deactivated must not exceed 1")
@@ -199,6 +202,10 @@ def figures(
 def main(argv: list[str]) -> int:
     """Entry point of ``python -m bot demo``."""
     args = parse_args(argv)
+    if args.interactive:
+        from bot.demo_chat import main as chat
+
+        return chat(args)
     summary, result = asyncio.run(run_demo(args))
     if args.json:
         print(json.dumps(result))

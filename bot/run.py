@@ -25,6 +25,7 @@ from bot.errors import ErrorCategory, FloodWaitError, SendError, classify_except
 from bot.feed import AudienceFeed
 from bot.ledger import Outcome
 from bot.policy import Counters, ProgressGate, ProgressSnapshot, snapshot
+from bot.progress import ProgressReporter
 from bot.report import Summary
 from bot.store import ACTIVE, BroadcastStatus
 
@@ -46,9 +47,8 @@ class BroadcastRun:
         broadcast_id: str,
         progress: ProgressCallback | None,
     ) -> None:
-        self.p, self.cfg, self.bid, self.progress = ports, config, broadcast_id, progress
+        self.p, self.cfg, self.bid = ports, config, broadcast_id
         self.counters = Counters()
-        self.gate = ProgressGate(config.progress_every, config.progress_min_interval_s)
         self.wake = asyncio.Event()
         self.feed = AudienceFeed(ports, broadcast_id, config.snapshot_batch, self.wake)
         self.ready: deque[int] = deque()
@@ -64,10 +64,15 @@ class BroadcastRun:
         self.work = asyncio.Event()
         self.flush_batch = max(1, config.concurrency // 4)
         self.run_started = ports.clock()
-        self.reporting: asyncio.Task[None] | None = None
-        self.last_report_at = float("-inf")
-        self.report_waiting = False
-        self.report_again = False
+        self.reporter = ProgressReporter(
+            broadcast_id,
+            progress,
+            self._snapshot_now,
+            ports.store,
+            ProgressGate(config.progress_every, config.progress_min_interval_s),
+            ports.clock,
+            ports.sleep,
+        )
 
     async def execute(self) -> Summary:
         """Run to the end and return the stored summary."""
@@ -90,9 +95,9 @@ class BroadcastRun:
             await self._stop_workers(workers)
             return await self._finish(doc)
         finally:  # on a crash (cancellation) too: nothing of this run may linger
-            for task in [*helpers, *workers, self.reporting]:
-                if task is not None:
-                    task.cancel()
+            for task in [*helpers, *workers]:
+                task.cancel()
+            self.reporter.cancel()
 
     def _feed_ended(self, feed: asyncio.Task[None]) -> None:
         if not feed.cancelled() and feed.exception() is not None:
@@ -128,7 +133,7 @@ class BroadcastRun:
                 await self._claim()
             if self._finished():
                 return
-            self._maybe_report()
+            self.reporter.maybe(self.counters.done)
             self.wake.clear()
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
@@ -243,7 +248,7 @@ class BroadcastRun:
                 self.paused = status is BroadcastStatus.PAUSED
                 self.work.set()
                 self.wake.set()
-                self._report()
+                self.reporter.now()
 
     def _snapshot_now(self) -> ProgressSnapshot:
         now = self.p.clock()
@@ -259,45 +264,6 @@ class BroadcastRun:
             paused=self.paused,
         )
 
-    def _maybe_report(self) -> None:
-        if self.gate.due(self.counters.done, self.p.clock()):
-            self._report()
-
-    def _report(self) -> None:
-        """Start a progress report, or have one follow the report already on its way."""
-        if self.progress is None:
-            return
-        if self.reporting is None or self.reporting.done():
-            self.reporting = asyncio.create_task(self._deliver_report())
-        else:
-            self.report_again = True  # e.g. a pause that the running report did not see
-
-    async def _deliver_report(self) -> None:
-        # Spaced at the callback itself, so a slow report cannot bunch the next one up.
-        wait = self.last_report_at + self.cfg.progress_min_interval_s - self.p.clock()
-        if wait > 0:
-            self.report_waiting = True
-            await self.p.sleep(wait)
-            self.report_waiting = False
-        self.last_report_at = self.p.clock()
-        snap = self._snapshot_now()
-        try:
-            if self.progress is not None:
-                await self.progress(snap)
-            await self.p.store.update(
-                self.bid,
-                {
-                    "sent_count": snap.sent,
-                    "failed_count": snap.failed,
-                    "error_breakdown": snap.errors,
-                },
-            )
-        except Exception:  # a failed progress report must never disturb the broadcast
-            log.exception("progress report for %s failed", self.bid)
-        if self.report_again and not self.closing:
-            self.report_again = False
-            asyncio.get_running_loop().call_soon(self._report)
-
     # the end --------------------------------------------------------------------------------
 
     async def _stop_workers(self, workers: list[asyncio.Task[None]]) -> None:
@@ -309,10 +275,7 @@ class BroadcastRun:
             await self.p.ledger.release(self.bid, list(self.ready))
             self.outstanding -= len(self.ready)
             self.ready.clear()
-        if self.reporting is not None:
-            if self.report_waiting:  # not started yet: the summary supersedes it
-                self.reporting.cancel()
-            await asyncio.wait([self.reporting])  # its errors are logged inside it
+        await self.reporter.close()
 
     async def _finish(self, doc: dict[str, Any]) -> Summary:
         """Store and return the summary.

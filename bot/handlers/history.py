@@ -113,8 +113,7 @@ def record_text(doc: dict[str, Any]) -> str:
     if audit:
         lines += ["", "🧾 Audit:"]
         lines += [
-            f"• {_when(e.get('at'))} {e.get('action')} by {e.get('by') or 'the bot'}"
-            for e in audit
+            f"• {_when(e.get('at'))} {e.get('action')} by {e.get('by') or 'the bot'}" for e in audit
         ]
     return "\n".join(lines)
 
