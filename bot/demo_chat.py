@@ -145,11 +145,25 @@ class ChatScreen:
         self.out.flush()
 
 
-async def run_chat(args: argparse.Namespace, lines: AsyncIterator[str], out: TextIO) -> None:
-    """Seed the audience, install the bot on the simulator and chat until ``/quit`` or EOF."""
+async def run_chat(
+    args: argparse.Namespace,
+    lines: AsyncIterator[str],
+    out: TextIO,
+    *,
+    sim: TelegramSimulator | None = None,
+) -> None:
+    """Seed the audience, install the bot on the simulator and chat until ``/quit`` or EOF.
+
+    Args:
+        args: The demo's command line (:func:`bot.demo.parse_args`).
+        lines: What the admin types, one line each.
+        out: Where the chat is written; a terminal gets in-place redraws.
+        sim: A simulator (not started) to use instead of one built from ``args``,
+            for a caller that inspects what users received; it is started and stopped here.
+    """
     audience = split_audience(args.users, args.blocked, args.deactivated, args.seed)
     db = in_memory_database("demo")
-    sim = TelegramSimulator(
+    sim = sim or TelegramSimulator(
         telegram_limit=args.telegram_limit,
         latency_ms=args.latency_ms,
         latency_jitter_ms=args.latency_ms / 5,
