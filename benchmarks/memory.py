@@ -31,13 +31,18 @@ NOT_THE_PIPELINE = [
 ]
 
 
-def pipeline_bytes() -> int:
-    """Bytes currently held by allocations made in the pipeline's code."""
+def pipeline_bytes() -> tuple[int, list[str]]:
+    """Bytes held by allocations made in the pipeline's code, and the biggest lines."""
     snapshot = tracemalloc.take_snapshot()
     include = [tracemalloc.Filter(True, f"{path}*") for path in OURS]
     exclude = [tracemalloc.Filter(False, f"{path}*") for path in NOT_THE_PIPELINE]
-    kept = snapshot.filter_traces(include).filter_traces(exclude)
-    return sum(stat.size for stat in kept.statistics("filename"))
+    stats = snapshot.filter_traces(include).filter_traces(exclude).statistics("lineno")
+    top = [
+        f"{stat.traceback[0].filename.removeprefix(str(ROOT))[1:]}:"
+        f"{stat.traceback[0].lineno} {stat.size}"
+        for stat in stats[:5]
+    ]
+    return sum(stat.size for stat in stats), top
 
 
 async def peak_during_broadcast(users: int, rate: float, sample_s: float) -> dict[str, Any]:
@@ -47,13 +52,15 @@ async def peak_during_broadcast(users: int, rate: float, sample_s: float) -> dic
         core = make_core(db, sim, rate, concurrency=64)
         await core.ensure_indexes()
         tracemalloc.start(1)
-        baseline = pipeline_bytes()
+        baseline, _ = pipeline_bytes()
         run = asyncio.create_task(pipeline_broadcast(core))
-        peak, pause = 0, sample_s
+        peak, pause, where = 0, sample_s, []
         while not run.done():
             await asyncio.wait([run], timeout=pause)
             started = time.perf_counter()
-            peak = max(peak, pipeline_bytes() - baseline)
+            held, top = pipeline_bytes()
+            if held - baseline > peak:
+                peak, where = held - baseline, top
             # A snapshot of millions of traces blocks the loop; keep that under ~10% of the run.
             pause = max(sample_s, 10 * (time.perf_counter() - started))
         summary = run.result()
@@ -61,7 +68,12 @@ async def peak_during_broadcast(users: int, rate: float, sample_s: float) -> dic
     finally:
         await sim.stop()
     assert summary.sent == users, summary
-    return {"users": users, "peak_bytes": peak, "duration_s": round(summary.duration_s, 1)}
+    return {
+        "users": users,
+        "peak_bytes": peak,
+        "duration_s": round(summary.duration_s, 1),
+        "peak_lines": where,
+    }
 
 
 async def measure(sizes: list[int], rate: float, sample_s: float) -> dict[str, Any]:
