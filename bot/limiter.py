@@ -38,9 +38,9 @@ class Backoff:
     is forgotten after ``forget_s`` quiet seconds. Never below ``floor``.
     """
 
-    decrease: float = 0.85
+    decrease: float = 0.9
     increase: float = 0.05
-    recovery_s: float = 2.0
+    recovery_s: float = 1.0
     headroom: float = 0.97
     forget_s: float = 60.0
     floor: float = 1.0
