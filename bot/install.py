@@ -107,9 +107,8 @@ async def install(
 def _finished_by(doc: dict[str, Any], summary: Summary) -> str:
     """Who the summary names: whoever cancelled it, else whoever created it."""
     if summary.status == "cancelled":
-        audit = doc.get("audit") or []
-        cancels = [e for e in audit if e.get("action") == "cancelled" and e.get("by")]
-        if cancels:
+        cancels = [e for e in doc.get("audit") or [] if e.get("action") == "cancelled"]
+        if cancels and cancels[-1].get("by") is not None:
             return str(cancels[-1]["by"])
     name = doc.get("admin_username")
     return f"{name} ({doc.get('admin_id')})" if name else str(doc.get("admin_id"))

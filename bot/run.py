@@ -314,6 +314,8 @@ class BroadcastRun:
             status,
             at=now,
             fields=summary.to_document(),
+            # A cancel was already recorded with who did it; the run records that it stopped.
+            action="stopped" if status is BroadcastStatus.CANCELLED else None,
         )
         return summary
 

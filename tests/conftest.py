@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -10,6 +11,8 @@ import pytest
 
 from bot.inmemory import in_memory_database
 from bot.mongo import Database
+from bot.simulator import TelegramSimulator
+from tests.support import ADMIN
 
 
 @pytest.fixture
@@ -28,3 +31,13 @@ async def db() -> AsyncIterator[Database]:
     finally:
         await client.drop_database(name)
         await client.close()
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[TelegramSimulator]:
+    """A started simulator allowing 1000 msg/s, on the loop's clock, with the admin known."""
+    simulator = TelegramSimulator(telegram_limit=1000, clock=asyncio.get_running_loop().time)
+    await simulator.start()
+    simulator.add_user(ADMIN)
+    yield simulator
+    await simulator.stop()

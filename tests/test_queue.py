@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,15 +19,6 @@ from bot.service import Audience
 from bot.simulator import TelegramSimulator
 from bot.status import StatusMessage
 from tests.support import ADMIN, make_core, receipts, seed
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[TelegramSimulator]:
-    simulator = TelegramSimulator(telegram_limit=1000, clock=asyncio.get_running_loop().time)
-    await simulator.start()
-    simulator.add_user(ADMIN)
-    yield simulator
-    await simulator.stop()
 
 
 class AdminChat:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -28,15 +27,6 @@ from bot.store import new_broadcast_id
 from tests.support import ADMIN, create_running, make_core, seed
 
 BID = new_broadcast_id(utc_now())
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[TelegramSimulator]:
-    simulator = TelegramSimulator(telegram_limit=1000, clock=asyncio.get_running_loop().time)
-    await simulator.start()
-    simulator.add_user(ADMIN)
-    yield simulator
-    await simulator.stop()
 
 
 class FloodingEdits(TelegramSimulator):
