@@ -173,6 +173,45 @@ COLLECTION_NAME: Kind[str] = text(
 )
 TIMEZONE: Kind[str] = text("an IANA time zone name such as UTC or Europe/Berlin", is_timezone)
 
+_DURATION = re.compile(r"([0-9]+)\s*([smhd]?)")
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+
+
+def _seconds(raw: str) -> float:
+    match = _DURATION.fullmatch(raw.strip().lower())
+    if match is None:
+        raise ValueError(raw)
+    return float(int(match[1]) * _SECONDS[match[2]])
+
+
+def duration(what: str, low_s: float, high_s: float) -> Kind[float]:
+    """A duration in seconds, written ``90``, ``90s``, ``30m``, ``1h`` or ``2d``."""
+    accepts = f"{what}: a number with s, m, h or d (e.g. 30m, 1h), {low_s:g} s to {high_s:g} s"
+    return Kind(accepts, _seconds, lambda x: low_s <= x <= high_s)
+
+
+def _languages(raw: str) -> tuple[str, ...]:
+    codes = tuple(dict.fromkeys(c.lower() for c in _ID_SEPARATORS.split(raw) if c))
+    if not codes or not all(_LANGUAGE.fullmatch(code) for code in codes):
+        raise ValueError(raw)
+    return codes
+
+
+def _valid_languages(codes: tuple[str, ...]) -> bool:
+    return bool(codes) and all(_LANGUAGE.fullmatch(code) for code in codes)
+
+
+LANGUAGES: Kind[tuple[str, ...]] = Kind(
+    "language codes such as en, ru, de separated by commas", _languages, _valid_languages
+)
+DATE_ORDER: Kind[str] = Kind(
+    "DMY, MDY or YMD (how 01/02/2027 is read)",
+    lambda raw: raw.strip().upper(),
+    lambda value: value in ("DMY", "MDY", "YMD"),
+)
+FILE_PATH: Kind[str] = text("a file path", lambda value: bool(value.strip()) and "\0" not in value)
+
 
 # --- .env files --------------------------------------------------------------
 

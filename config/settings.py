@@ -22,18 +22,27 @@ from config.parsers import (
     BOT_TOKEN,
     COLLECTION_NAME,
     DATABASE_NAME,
+    DATE_ORDER,
+    FILE_PATH,
+    LANGUAGES,
     MONGO_URI,
     TIMEZONE,
     Kind,
     bounded_float,
     bounded_int,
+    duration,
     id_set,
     id_tuple,
     parse_env_text,
     positive_int,
+    text,
 )
 
 DEFAULT_ENV_FILE: Final = ".env"
+DEFAULT_TERMS: Final = (
+    "This bot sends announcements to its users. Tap Accept to receive them;"
+    " you can block the bot at any time to stop them."
+)
 
 
 class ConfigError(ValueError):
@@ -77,6 +86,12 @@ _VARS: Final[tuple[_Var, ...]] = (
     _Var("BROADCAST_TEST_MODE", "test_mode", BOOLEAN),
     _Var("BROADCAST_TEST_USERS", "test_users", id_tuple(_IDS)),
     _Var("TIMEZONE", "timezone", TIMEZONE),
+    _Var("DATE_LANGUAGES", "date_languages", LANGUAGES),
+    _Var("DATE_ORDER", "date_order", DATE_ORDER),
+    _Var("SCHEDULE_MISFIRE_GRACE", "misfire_grace_s", duration("the grace", 0, 7 * 86400)),
+    _Var("SEGMENTS_FILE", "segments_file", FILE_PATH),
+    _Var("REQUIRE_TERMS", "require_terms", BOOLEAN),
+    _Var("TERMS_TEXT", "terms_text", text("any text", lambda value: bool(value.strip()))),
 )
 
 ENV_VARS: Final[Mapping[str, str]] = MappingProxyType({var.env: var.field for var in _VARS})
@@ -106,6 +121,14 @@ class Settings:
         test_mode: ``BROADCAST_TEST_MODE``; broadcasts go only to ``test_users``.
         test_users: ``BROADCAST_TEST_USERS``, required when ``test_mode`` is on.
         timezone: ``TIMEZONE``, an IANA name; see :attr:`tz`.
+        date_languages: ``DATE_LANGUAGES``, languages admins type dates in.
+        date_order: ``DATE_ORDER``, how 01/02/2027 is read; None refuses such dates.
+        misfire_grace_s: ``SCHEDULE_MISFIRE_GRACE``, how late a scheduled broadcast
+            may still start after downtime; later ones are marked ``missed``.
+        segments_file: ``SEGMENTS_FILE``, custom segments and the field mapping.
+        require_terms: ``REQUIRE_TERMS``, /start asks users to accept ``terms_text``
+            and only those who did receive broadcasts.
+        terms_text: ``TERMS_TEXT``, what users accept.
 
     Raises:
         ConfigError: On construction, listing every invalid field.
@@ -124,6 +147,12 @@ class Settings:
     test_mode: bool = False
     test_users: tuple[int, ...] = ()
     timezone: str = "UTC"
+    date_languages: tuple[str, ...] = ("en", "ru")
+    date_order: str | None = None
+    misfire_grace_s: float = 3600.0
+    segments_file: str | None = None
+    require_terms: bool = False
+    terms_text: str = DEFAULT_TERMS
 
     def __post_init__(self) -> None:
         problems = [*self._field_problems(), *self._consistency_problems()]

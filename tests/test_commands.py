@@ -18,6 +18,10 @@ from bot.commands import (
     NotACommand,
     NotForUs,
     RequestError,
+    RescheduleRequest,
+    ScheduledRequest,
+    SegmentsRequest,
+    TimezoneRequest,
     UsageError,
     parse_command,
 )
@@ -30,6 +34,10 @@ RESULT_TYPES = (
     BroadcastRequest,
     HistoryRequest,
     CancelRequest,
+    RescheduleRequest,
+    ScheduledRequest,
+    SegmentsRequest,
+    TimezoneRequest,
     HelpRequest,
     NotACommand,
     NotForUs,
@@ -246,9 +254,32 @@ def test_text_after_a_newline_command() -> None:
         ),
         ("/broadcast_schedule 18:00 |", BroadcastRequest(at="18:00")),
         ("/broadcast_schedule 18:00 | a | b", BroadcastRequest("a | b", at="18:00")),
+        # the time alone: the handler takes the replied-to message or asks for one
+        ("/broadcast_schedule tomorrow 9am", BroadcastRequest(at="tomorrow 9am")),
+        (
+            "/broadcast_schedule next friday 10:00\n--silent Weekend sale\nstarts now",
+            BroadcastRequest("Weekend sale\nstarts now", at="next friday 10:00", silent=True),
+        ),
     ],
 )
 def test_preview_and_schedule(text: str, expected: BroadcastRequest) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/broadcast_segments", SegmentsRequest()),
+        ("/broadcast_scheduled", ScheduledRequest()),
+        ("/broadcast_timezone", TimezoneRequest()),
+        ("/broadcast_timezone Asia/Tashkent", TimezoneRequest("Asia/Tashkent")),
+        (
+            f"/broadcast_reschedule {ID.upper()} next monday 9:00",
+            RescheduleRequest(ID, "next monday 9:00"),
+        ),
+    ],
+)
+def test_segment_and_schedule_commands(text: str, expected: object) -> None:
     assert parse_command(text) == expected
 
 
@@ -361,10 +392,16 @@ def test_history_and_cancel(text: str, expected: object) -> None:
         ("/broadcast --preview --at noon Hi", ["preview is sent now", '--at "noon"']),
         ("/broadcast --preview --every day Hi", ["preview is sent now", '--every "day"']),
         ("/broadcast_preview --at noon Hi", ["preview is sent now", '--at "noon"']),
-        ("/broadcast_schedule tomorrow Hi", ['needs "WHEN | text"', '"tomorrow Hi"']),
-        ("/broadcast_schedule", ['needs "WHEN | text"']),
-        ("/broadcast_schedule | Hi", ['needs "WHEN | text"']),
-        ("/broadcast_schedule noon --silent | Hi", ["Flags go after the |", '"noon --silent"']),
+        ("/broadcast_schedule", ["needs a time first"]),
+        ("/broadcast_schedule | Hi", ["needs a time first", '"| Hi"']),
+        ("/broadcast_schedule noon --silent | Hi", ["Flags go after the time", '"noon --silent"']),
+        ("/broadcast_schedule --silent noon\nHi", ["Flags go after the time"]),
+        ("/broadcast_reschedule", ["Give the id and the new time"]),
+        ("/broadcast_reschedule 42 noon", ['"42" is not a broadcast id']),
+        (f"/broadcast_reschedule {ID}", ["Give the new time after the id"]),
+        ("/broadcast_timezone Europe/Berlin x", ["one IANA time zone name"]),
+        ("/broadcast_segments all", ["takes no arguments", '"all"']),
+        ("/broadcast_scheduled 5", ["takes no arguments"]),
         ("/broadcast_schedule noon | --at 9am Hi", ['--at is given twice ("noon" and "9am")']),
         ("/broadcast_history 0", ["must be 1-50, got 0"]),
         ("/broadcast_history 51", ["must be 1-50, got 51"]),

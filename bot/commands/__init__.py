@@ -23,6 +23,10 @@ from bot.commands.model import (
     Parsed,
     Request,
     RequestError,
+    RescheduleRequest,
+    ScheduledRequest,
+    SegmentsRequest,
+    TimezoneRequest,
     UsageError,
 )
 from bot.commands.parser import parse_command
@@ -40,6 +44,10 @@ __all__ = [
     "Parsed",
     "Request",
     "RequestError",
+    "RescheduleRequest",
+    "ScheduledRequest",
+    "SegmentsRequest",
+    "TimezoneRequest",
     "UsageError",
     "parse_command",
 ]

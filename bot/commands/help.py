@@ -15,6 +15,10 @@ USAGE: dict[str, str] = {
     "broadcast": f"/broadcast {_flags_usage(preview=False)} [--] [TEXT]",
     "broadcast_preview": f"/broadcast_preview {_flags_usage(preview=True)} [--] [TEXT]",
     "broadcast_schedule": "/broadcast_schedule WHEN | [flags] [TEXT]",
+    "broadcast_scheduled": "/broadcast_scheduled",
+    "broadcast_reschedule": "/broadcast_reschedule ID WHEN",
+    "broadcast_segments": "/broadcast_segments",
+    "broadcast_timezone": "/broadcast_timezone [IANA NAME]",
     "broadcast_history": f"/broadcast_history [N (1-{HISTORY_MAX}) | ID]",
     "broadcast_cancel": "/broadcast_cancel ID",
     "help": "/help",
@@ -24,7 +28,12 @@ _COMMANDS = f"""\
 /broadcast [flags] [TEXT] - send TEXT to every eligible user. Without TEXT, reply \
 with it to the message to send (photo, album, anything), or the bot asks for one.
 /broadcast_preview [flags] [TEXT] - send it to you only, to see how it looks.
-/broadcast_schedule WHEN | [flags] [TEXT] - the same as /broadcast --at WHEN.
+/broadcast_schedule WHEN | [flags] [TEXT] - the same as /broadcast --at WHEN. WHEN may \
+also stand alone on the first line with the message below, or alone in a reply.
+/broadcast_scheduled - upcoming scheduled and repeating broadcasts.
+/broadcast_reschedule ID WHEN - move a scheduled broadcast.
+/broadcast_segments - every segment, what it means and how many users it has now.
+/broadcast_timezone [NAME] - show or set your time zone (e.g. Europe/Berlin) for dates.
 /broadcast_history [N | ID] - the last N broadcasts (default {HISTORY_DEFAULT}, \
 at most {HISTORY_MAX}), or one broadcast by its id.
 /broadcast_cancel ID - cancel a scheduled or running broadcast.
@@ -40,7 +49,7 @@ EXAMPLES = (
     ("Tomorrow morning:", "/broadcast_schedule tomorrow 9am | Good morning"),
     (
         "Every week from Friday evening to the end of the year, everyone but testers:",
-        '/broadcast --at "friday 18:00" --every week --until 2026-12-31 --exclude testers'
+        '/broadcast --at "friday 18:00" --every "fri 18:00" --until 2026-12-31 --exclude testers'
         " --parse markdown *Weekly digest* is out",
     ),
     ("One broadcast in detail:", f"/broadcast_history {BROADCAST_ID_EXAMPLE}"),

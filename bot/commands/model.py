@@ -135,6 +135,41 @@ class CancelRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class RescheduleRequest:
+    """``/broadcast_reschedule``: move the scheduled broadcast ``broadcast_id`` to ``when``.
+
+    Raises:
+        RequestError: On construction, if ``broadcast_id`` is not an id or ``when`` is empty.
+    """
+
+    broadcast_id: str
+    when: str
+
+    def __post_init__(self) -> None:
+        if not is_broadcast_id(self.broadcast_id):
+            raise RequestError(_not_an_id(self.broadcast_id))
+        if not self.when.strip():
+            raise RequestError(f"Give the new time after the id, e.g. {self.broadcast_id} 18:00.")
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledRequest:
+    """``/broadcast_scheduled``: the upcoming scheduled and repeating broadcasts."""
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentsRequest:
+    """``/broadcast_segments``: every segment with its description and live count."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimezoneRequest:
+    """``/broadcast_timezone``: show the admin's time zone, or set it to ``name``."""
+
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HelpRequest:
     """``/help``: show :data:`bot.commands.ADMIN_HELP`."""
 
@@ -162,7 +197,16 @@ class UsageError:
     message: str
 
 
-Request = BroadcastRequest | HistoryRequest | CancelRequest | HelpRequest
+Request = (
+    BroadcastRequest
+    | HistoryRequest
+    | CancelRequest
+    | RescheduleRequest
+    | ScheduledRequest
+    | SegmentsRequest
+    | TimezoneRequest
+    | HelpRequest
+)
 Ignored = NotACommand | NotForUs
 Parsed = Request | Ignored | UsageError
 

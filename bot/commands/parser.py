@@ -20,6 +20,10 @@ from bot.commands.model import (
     Parsed,
     Request,
     RequestError,
+    RescheduleRequest,
+    ScheduledRequest,
+    SegmentsRequest,
+    TimezoneRequest,
     UsageError,
     is_broadcast_id,
     quote,
@@ -63,16 +67,50 @@ def _split_head(text: str) -> tuple[str, str]:
 
 
 def _schedule(args: str) -> Request:
-    when, bar, rest = args.partition("|")
+    """``WHEN | [flags] [text]``, or WHEN on the first line and the rest below it.
+
+    WHEN alone is fine: the handler takes the replied-to message or asks for one.
+    """
+    if "|" in args:
+        when, _, rest = args.partition("|")
+    else:
+        when, _, rest = args.strip().partition("\n")
     when = when.strip()
-    if not bar or not when:
+    if not when:
         raise RequestError(
-            f'/broadcast_schedule needs "WHEN | text", got {quote(args.strip())};'
+            f"/broadcast_schedule needs a time first, got {quote(args.strip())};"
             ' e.g. "tomorrow 9am | Good morning".'
         )
     if any(FLAG_WORD.match(word) for word in when.split()):
-        raise RequestError(f"Flags go after the |, not in the time: {quote(when)}.")
+        raise RequestError(
+            f"Flags go after the time (after | or on the next line), not in it: {quote(when)}."
+        )
     return parse_broadcast(rest, at=when)
+
+
+def _reschedule(args: str) -> Request:
+    words = args.split(maxsplit=1)
+    if not words:
+        raise RequestError(f"Give the id and the new time, e.g. {BROADCAST_ID_EXAMPLE} 18:00.")
+    return RescheduleRequest(words[0].lower(), words[1].strip() if len(words) > 1 else "")
+
+
+def _timezone(args: str) -> Request:
+    words = args.split()
+    if len(words) > 1:
+        raise RequestError(
+            f"Give one IANA time zone name such as Europe/Berlin, got {quote(args)}."
+        )
+    return TimezoneRequest(words[0] if words else None)
+
+
+def _no_arguments(name: str, request: Request) -> Callable[[str], Request]:
+    def parse(args: str) -> Request:
+        if args.strip():
+            raise RequestError(f"/{name} takes no arguments, got {quote(args.strip())}.")
+        return request
+
+    return parse
 
 
 def _history(args: str) -> Request:
@@ -104,5 +142,9 @@ _PARSERS: dict[str, Callable[[str], Request]] = {
     "broadcast_schedule": _schedule,
     "broadcast_history": _history,
     "broadcast_cancel": _cancel,
+    "broadcast_reschedule": _reschedule,
+    "broadcast_scheduled": _no_arguments("broadcast_scheduled", ScheduledRequest()),
+    "broadcast_segments": _no_arguments("broadcast_segments", SegmentsRequest()),
+    "broadcast_timezone": _timezone,
     "help": lambda args: HelpRequest(),
 }
