@@ -71,6 +71,15 @@ def test_defaults_with_empty_environ() -> None:
         ("BROADCAST_PROGRESS_INTERVAL", "1000000", "progress_interval", 1_000_000),
         ("BROADCAST_TEST_USERS", "3,1,3, 2", "test_users", (3, 1, 2)),
         ("TIMEZONE", "Asia/Tehran", "timezone", "Asia/Tehran"),
+        ("DATE_LANGUAGES", "EN, de,,ru,de", "date_languages", ("en", "de", "ru")),
+        ("DATE_ORDER", "dmy", "date_order", "DMY"),
+        ("SCHEDULE_MISFIRE_GRACE", "30m", "misfire_grace_s", 1800.0),
+        ("SCHEDULE_MISFIRE_GRACE", "2 h", "misfire_grace_s", 7200.0),
+        ("SCHEDULE_MISFIRE_GRACE", "90", "misfire_grace_s", 90.0),
+        ("SCHEDULE_MISFIRE_GRACE", "0", "misfire_grace_s", 0.0),
+        ("SEGMENTS_FILE", "conf/segments.toml", "segments_file", "conf/segments.toml"),
+        ("REQUIRE_TERMS", "yes", "require_terms", True),
+        ("TERMS_TEXT", "Accept?", "terms_text", "Accept?"),
     ],
 )  # fmt: skip
 def test_each_variable_is_parsed(variable: str, raw: str, field: str, expected: object) -> None:
@@ -128,6 +137,13 @@ BAD_VALUES = [
     ("TIMEZONE", "utc", "an IANA time zone name"),
     ("TIMEZONE", "America", "an IANA time zone name"),
     ("TIMEZONE", "../../etc/passwd", "an IANA time zone name"),
+    ("DATE_LANGUAGES", "english", "language codes such as en, ru, de"),
+    ("DATE_LANGUAGES", "en;ru", "language codes"),
+    ("DATE_ORDER", "DDMMYY", "DMY, MDY or YMD"),
+    ("SCHEDULE_MISFIRE_GRACE", "1y", "e.g. 30m, 1h"),
+    ("SCHEDULE_MISFIRE_GRACE", "8d", "0 s to 604800 s"),
+    ("SCHEDULE_MISFIRE_GRACE", "-1h", "e.g. 30m, 1h"),
+    ("REQUIRE_TERMS", "sure", "true/false"),
 ]
 
 
