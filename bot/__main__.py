@@ -52,8 +52,15 @@ def run(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    from bot.app import Tuning
     from bot.install import serve
+    from segments import SegmentFileError
 
+    try:  # a bad segments file stops start-up, before any connection
+        Tuning.from_settings(settings)
+    except SegmentFileError as error:
+        print(f"cannot start the bot: {error}", file=sys.stderr)
+        return 2
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the bot is stopped
         asyncio.run(serve(settings))
     return 0

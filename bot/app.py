@@ -11,19 +11,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import hydrogram
 
+from bot.admins import AdminPreferences
 from bot.ledger import MongoDeliveryLedger
 from bot.limiter import Clock, RateLimiter, Throttle
 from bot.mongo import Database
 from bot.pipeline import Pipeline, PipelineConfig, Ports, WallClock
+from bot.schedules import ScheduleBook
 from bot.service import BroadcastService, TestMode
 from bot.store import MongoBroadcastStore
 from bot.telegram import HydrogramSender
 from bot.users import MongoUserDirectory
 from config.settings import ConfigError, Settings
+from segments import SegmentCatalog, index_fields, load_catalog
 
 
 def utc_now() -> datetime:
@@ -41,16 +45,26 @@ class Tuning:
     progress_every: int = 100
     users_collection: str = "users"
     test_mode: TestMode = field(default_factory=TestMode)
+    segments: SegmentCatalog = field(default_factory=SegmentCatalog)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tuning:
-        """The tuning that ``settings`` configure."""
+        """The tuning that ``settings`` configure; reads ``SEGMENTS_FILE``.
+
+        Raises:
+            SegmentFileError: The segments file is missing or invalid.
+        """
+        path = Path(settings.segments_file) if settings.segments_file else None
+        catalog = load_catalog(
+            path, admin_ids=settings.admin_ids, require_terms=settings.require_terms
+        )
         return cls(
             rate=settings.rate_limit,
             concurrency=settings.concurrency,
             progress_every=settings.progress_interval,
             users_collection=settings.users_collection,
             test_mode=TestMode(settings.test_mode, settings.test_users),
+            segments=catalog,
         )
 
 
@@ -64,12 +78,15 @@ class Core:
     throttle: Throttle
     pipeline: Pipeline
     service: BroadcastService
+    segments: SegmentCatalog
+    schedules: ScheduleBook
+    admins: AdminPreferences
 
     async def ensure_indexes(self) -> None:
-        """Create every index the queries need (idempotent)."""
+        """Create every index the queries need (idempotent), the segments' included."""
         await self.store.ensure_indexes()
         await self.ledger.ensure_indexes()
-        await self.users.ensure_indexes()
+        await self.users.ensure_indexes(index_fields(self.segments.fields))
 
 
 def build_core(
@@ -87,15 +104,25 @@ def build_core(
     """
     store = MongoBroadcastStore(db)
     ledger = MongoDeliveryLedger(db)
-    users = MongoUserDirectory(db, tuning.users_collection)
+    catalog = tuning.segments
+    users = MongoUserDirectory(db, tuning.users_collection, catalog.fields)
     throttle = Throttle(RateLimiter(tuning.rate), clock)
-    ports = Ports(store, ledger, users, HydrogramSender(client), throttle, clock, wall_clock)
+
+    def compile_target(target: dict[str, Any], now: datetime) -> dict[str, Any]:
+        return catalog.compile(target["segments"], target.get("excludes", ()), now)
+
+    sender = HydrogramSender(client)
+    ports = Ports(
+        store, ledger, users, sender, throttle, clock, wall_clock, compile_target=compile_target
+    )
     config = config or PipelineConfig(
         concurrency=tuning.concurrency, progress_every=tuning.progress_every
     )
     pipeline = Pipeline(ports, config)
     service = BroadcastService(store, pipeline, wall_clock, tuning.test_mode)
-    return Core(store, ledger, users, throttle, pipeline, service)
+    schedules = ScheduleBook(store, service)
+    admins = AdminPreferences(db)
+    return Core(store, ledger, users, throttle, pipeline, service, catalog, schedules, admins)
 
 
 @asynccontextmanager

@@ -24,11 +24,12 @@ from bot.demo import (
     seed_users,
     split_audience,
 )
-from bot.inmemory import in_memory_database
-from bot.install import install
+from bot.inmemory import in_memory_database, in_memory_job_store
+from bot.install import SchedulerSetup, install
 from bot.pipeline import PipelineConfig
 from bot.simulator import ReceivedMessage, TelegramSimulator
 from config.settings import Settings
+from scheduler.runtime import RuntimeTiming
 
 PROMPT = "you> "
 QUIT = "/quit"
@@ -178,7 +179,12 @@ async def run_chat(
             admin_ids=frozenset({ADMIN_ID}), rate_limit=args.rate, concurrency=concurrency
         )
         config = PipelineConfig(concurrency, progress_every=1, progress_min_interval_s=1.0)
-        bot = await install(sim, db, settings, config=config)
+        jobs = SchedulerSetup(
+            job_store=in_memory_job_store(),
+            timing=RuntimeTiming(renew_every_s=1.0, sweep_every_s=2.0),
+            lease_ttl_s=5.0,
+        )
+        bot = await install(sim, db, settings, config=config, record_users=True, scheduler=jobs)
         try:
             screen.write(banner(audience))
             poller = asyncio.create_task(_poll(screen))

@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from bot.mongo import dump_filter, load_filter
+
 if TYPE_CHECKING:
     from bot.pipeline import Ports
 
@@ -51,7 +53,7 @@ class AudienceFeed:
         if doc.get("snapshot_started"):
             await self._offer_pending()
         if not self.total_known:
-            await self._snapshot(doc["target"])
+            await self._snapshot(await self._compiled(doc))
         while True:  # sweep until a pass over the ledger finds nothing pending
             self._drained.clear()
             self._waiting_for_drain = True
@@ -70,8 +72,26 @@ class AudienceFeed:
             await self._offer(ids)
         return found
 
+    async def _compiled(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The target with its filter, compiled from segment names once, when sending starts.
+
+        The compiled filter is stored (as Extended JSON text: its operators cannot be
+        field names) before any recipient is read, so a resumed run reads the same
+        audience, not one shifted by the time of the resume.
+        """
+        target: dict[str, Any] = doc["target"]
+        fields: dict[str, Any] = {"snapshot_started": True}
+        if "segments" in target:
+            if "compiled" not in target:
+                now = self.p.wall_clock()
+                compiled = dump_filter(self.p.compile_target(target, now))
+                target = {**target, "compiled": compiled, "compiled_at": now}
+                fields |= {"target.compiled": compiled, "target.compiled_at": now}
+            target = {"filter": load_filter(target["compiled"])}
+        await self.p.store.update(self.bid, fields)
+        return target
+
     async def _snapshot(self, target: dict[str, Any]) -> None:
-        await self.p.store.update(self.bid, {"snapshot_started": True})
         async for ids in self._audience(target):
             self.total += await self.p.ledger.add_pending(self.bid, ids, self.p.wall_clock())
             await self._offer(ids)

@@ -8,25 +8,58 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import hydrogram
+from apscheduler.jobstores.base import BaseJobStore
 
 from bot.app import Core, Tuning, broadcast_client, build_core, open_database
+from bot.handlers import notices
 from bot.handlers.context import BotContext, Timing
 from bot.handlers.router import handlers
+from bot.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_handlers
 from bot.mongo import Database
 from bot.pipeline import PipelineConfig, ProgressCallback
 from bot.queue import BroadcastQueue
 from bot.report import Summary
 from bot.status import StatusMessage
 from config.settings import Settings
+from scheduler.jobs import JobScheduler, mongo_store_factory
+from scheduler.lease import MongoLease
+from scheduler.runtime import RuntimeTiming, SchedulerRuntime
 
 log = logging.getLogger(__name__)
 
 #: Our handlers run before a host bot's (group 0) and stop propagation of what they consume.
 HANDLER_GROUP = -1
+LEASE_COLLECTION = "broadcast_leases"
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerSetup:
+    """How the scheduler of an installed bot is built.
+
+    Attributes:
+        job_store: Makes the APScheduler job store for each election; by default a
+            MongoDB store at ``MONGO_URI`` (a sync client, used off the event loop).
+        timing: Lease renewal, sweep period and misfire grace (``SCHEDULE_MISFIRE_GRACE``
+            by default).
+        lease_ttl_s: How long a silent leader keeps the lease before another takes over.
+        holder: This instance's name in the lease (host, pid and a random tag by default).
+        enabled: False: this instance never runs scheduled broadcasts.
+    """
+
+    job_store: Callable[[], BaseJobStore] | None = None
+    timing: RuntimeTiming | None = None
+    lease_ttl_s: float = 30.0
+    holder: str | None = None
+    enabled: bool = True
 
 
 @dataclass(slots=True)
@@ -37,16 +70,20 @@ class BroadcastBot:
     queue: BroadcastQueue
     context: BotContext
     registered: list[tuple[Any, int]] = field(default_factory=list)
+    scheduler: SchedulerRuntime | None = None
 
     async def stop(self) -> None:
-        """Remove the handlers, drop open questions and stop the queue.
+        """Remove the handlers, drop open questions, stop the scheduler and the queue.
 
-        A running broadcast stays ``running`` in MongoDB and resumes at the next start.
+        A running broadcast stays ``running`` in MongoDB and resumes at the next start;
+        the scheduler lease is released, so another instance takes over at once.
         """
         for handler, group in self.registered:
             self.context.client.remove_handler(handler, group)
         self.registered.clear()
         self.context.pending.close_all()
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         await self.queue.stop()
 
 
@@ -59,6 +96,8 @@ async def install(
     timing: Timing | None = None,
     group: int = HANDLER_GROUP,
     all_callbacks: bool = False,
+    record_users: bool = False,
+    scheduler: SchedulerSetup | None = None,
 ) -> BroadcastBot:
     """Install the broadcast admin commands and buttons on ``client`` and start the queue.
 
@@ -71,6 +110,9 @@ async def install(
         group: The hydrogram handler group.
         all_callbacks: Answer every callback query (a standalone bot), not only
             those this package created (``bc:...``).
+        record_users: Record everyone who writes to the bot in the users collection
+            and answer /start (a standalone bot); a host bot keeps its own users.
+        scheduler: How scheduled broadcasts are run; the defaults by default.
 
     Returns:
         The running bot; call :meth:`BroadcastBot.stop` before stopping the client.
@@ -94,14 +136,57 @@ async def install(
             await status.finish(summary, by=_finished_by(doc, summary))
 
     queue = BroadcastQueue(core, status_for, on_finished)
-    context = BotContext(client, core, queue, settings, timing or Timing())
+    context = BotContext(
+        client, core, queue, settings, timing or Timing(), records_users=record_users
+    )
     bot = BroadcastBot(core, queue, context)
-    for handler in handlers(context, all_callbacks=all_callbacks):
-        client.add_handler(handler, group)
-        bot.registered.append((handler, group))
+    registered = [(h, group) for h in handlers(context, all_callbacks=all_callbacks)]
+    if record_users:
+        registered += [(h, RECORD_GROUP) for h in visitor_handlers(context, RecentVisitors())]
+    for handler, handler_group in registered:
+        client.add_handler(handler, handler_group)
+        bot.registered.append((handler, handler_group))
     await asyncio.sleep(0)  # hydrogram registers handlers in a task of its own
     await queue.start()
+    setup = scheduler or SchedulerSetup()
+    if setup.enabled:
+        bot.scheduler = await _start_scheduler(context, db, setup)
     return bot
+
+
+async def _start_scheduler(
+    context: BotContext, db: Database, setup: SchedulerSetup
+) -> SchedulerRuntime:
+    core, settings = context.core, context.settings
+    grace = timedelta(seconds=max(1.0, settings.misfire_grace_s))
+    timing = setup.timing or RuntimeTiming(grace=grace)
+    job_store = setup.job_store or mongo_store_factory(settings.mongo_uri, db.name)
+    holder = setup.holder or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    lease = MongoLease(
+        db[LEASE_COLLECTION], "scheduler", holder, timedelta(seconds=setup.lease_ttl_s)
+    )
+
+    def jobs_for(runtime: SchedulerRuntime) -> JobScheduler:
+        return JobScheduler(
+            job_store,
+            runtime.due,
+            misfire_grace=timing.grace,
+            on_missed=runtime.missed,
+            poll_s=timing.sweep_every_s,
+        )
+
+    runtime = SchedulerRuntime(
+        core.schedules,
+        lease,
+        jobs_for,
+        core.service.now,
+        on_started=lambda fired: notices.scheduled_started(context, fired),
+        on_missed=lambda fired: notices.scheduled_missed(context, fired),
+        timing=timing,
+    )
+    context.on_schedules_changed = runtime.changed
+    await runtime.start()
+    return runtime
 
 
 def _finished_by(doc: dict[str, Any], summary: Summary) -> str:
@@ -122,7 +207,7 @@ async def serve(settings: Settings) -> None:
         client = broadcast_client(settings)
         await client.start()
         try:
-            bot = await install(client, db, settings, all_callbacks=True)
+            bot = await install(client, db, settings, all_callbacks=True, record_users=True)
             try:
                 await hydrogram.idle()  # type: ignore[no-untyped-call]
             finally:

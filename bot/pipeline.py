@@ -21,6 +21,14 @@ from bot.store import BroadcastStatus
 
 ProgressCallback = Callable[[ProgressSnapshot], Awaitable[None]]
 WallClock = Callable[[], datetime]
+#: A stored target of named segments -> the users filter, for the time the run starts.
+TargetCompiler = Callable[[dict[str, Any], datetime], dict[str, Any]]
+
+
+def no_segments(target: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The :data:`TargetCompiler` of a pipeline without segments: the stored filter as is."""
+    filter_: dict[str, Any] = target.get("filter") or {}
+    return filter_
 
 
 class PreparedMessage(Protocol):
@@ -141,6 +149,7 @@ class Ports:
     clock: Clock
     wall_clock: WallClock
     sleep: Sleep = asyncio.sleep
+    compile_target: TargetCompiler = no_segments
 
 
 class Pipeline:

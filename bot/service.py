@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content import Content, TextContent, content_to_document
+from bot.content import Content, TextContent, content_from_document, content_to_document
 from bot.pipeline import BroadcastStore, Pipeline, ProgressCallback, WallClock
 from bot.report import Summary
 from bot.store import ACTIVE, BroadcastStatus, new_broadcast_id
@@ -17,16 +17,36 @@ STARTABLE = (BroadcastStatus.QUEUED, BroadcastStatus.SCHEDULED)
 
 @dataclass(frozen=True, slots=True)
 class Audience:
-    """Who gets a broadcast: explicit user ids, or a filter on the users collection."""
+    """Who gets a broadcast: explicit user ids, a filter, or named segments.
+
+    Segments are stored by name and compiled to a filter when the broadcast
+    starts sending (see :mod:`bot.feed`), so relative times such as
+    ``active_7d`` count from the run, not from when it was scheduled.
+    """
 
     user_ids: tuple[int, ...] | None = None
     query: dict[str, Any] | None = None
     description: str = "all users"
+    segments: tuple[str, ...] | None = None
+    excludes: tuple[str, ...] = ()
+
+    @classmethod
+    def of_segments(
+        cls, segments: Sequence[str], excludes: Sequence[str], description: str
+    ) -> Audience:
+        """The users in every one of ``segments`` and none of ``excludes``."""
+        return cls(segments=tuple(segments), excludes=tuple(excludes), description=description)
 
     def to_target(self) -> dict[str, Any]:
         """The ``target`` stored on the broadcast document."""
         if self.user_ids is not None:
             return {"user_ids": list(self.user_ids), "description": self.description}
+        if self.segments is not None:
+            return {
+                "segments": list(self.segments),
+                "excludes": list(self.excludes),
+                "description": self.description,
+            }
         return {"filter": self.query or {}, "description": self.description}
 
 
@@ -64,13 +84,28 @@ class BroadcastService:
         extra: dict[str, Any] | None = None,
     ) -> str:
         """Record a new broadcast; in test mode its audience becomes the test users."""
+        doc = self.new_document(
+            content_to_document(content), audience, admin_id=admin_id, admin_name=admin_name
+        )
+        doc |= {"status": status.value, **(extra or {})}
+        return await self.store.insert(doc)
+
+    def new_document(
+        self,
+        content_doc: dict[str, Any],
+        audience: Audience,
+        *,
+        admin_id: int,
+        admin_name: str | None,
+        broadcast_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A new broadcast document (status draft) for stored content, not yet inserted."""
         now = self.now()
         requested = audience.to_target()
         if self.test_mode.enabled:
             audience = Audience(user_ids=self.test_mode.users, description="test users")
-        content_doc = content_to_document(content)
-        doc = {
-            "broadcast_id": new_broadcast_id(now),
+        return {
+            "broadcast_id": broadcast_id or new_broadcast_id(now),
             "admin_id": admin_id,
             "admin_username": admin_name,
             "content": content_doc,
@@ -78,17 +113,15 @@ class BroadcastService:
             "target": audience.to_target(),
             "requested_target": requested,
             "test_mode": self.test_mode.enabled,
-            "status": status.value,
+            "status": BroadcastStatus.DRAFT.value,
             "created_at": now,
             "sent_count": 0,
             "failed_count": 0,
             "error_breakdown": {},
-            "message_text": _preview(content),
+            "message_text": _preview(content_from_document(content_doc)),
             "progress_message": None,
             "audit": [{"action": "created", "by": admin_id, "at": now}],
-            **(extra or {}),
         }
-        return await self.store.insert(doc)
 
     async def start(self, broadcast_id: str, by: int | None = None) -> bool:
         """Atomically move a queued or scheduled broadcast to running; False if it was not."""

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from bot.errors import BroadcastNotFoundError
 from bot.mongo import Collection, Database
@@ -63,6 +64,9 @@ class MongoBroadcastStore:
         await self.docs.create_index([("admin_id", ASCENDING)], name="admin")
         await self.docs.create_index([("created_at", DESCENDING)], name="created")
         await self.docs.create_index([("status", ASCENDING)], name="status")
+        await self.docs.create_index(
+            [("status", ASCENDING), ("scheduled_for", ASCENDING)], name="due"
+        )
 
     async def insert(self, doc: dict[str, Any]) -> str:
         """Store a new broadcast document; returns its id."""
@@ -95,12 +99,14 @@ class MongoBroadcastStore:
         by: int | None = None,
         fields: dict[str, Any] | None = None,
         action: str | None = None,
+        where: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """Atomically move to ``new`` if the status is one of ``expected``.
 
         The change is appended to the audit trail as ``action`` (default: the new
-        status) by ``by`` (None: the system). Returns the updated document, or
-        None when the status did not match (someone else got there first).
+        status) by ``by`` (None: the system). ``where`` adds conditions (such as
+        the due time a scheduler saw). Returns the updated document, or None when
+        the status did not match (someone else got there first).
         """
         entry = {"action": action or new.value, "by": by, "at": at}
         update: dict[str, Any] = {
@@ -108,7 +114,7 @@ class MongoBroadcastStore:
             "$push": {"audit": entry},
         }
         doc: dict[str, Any] | None = await self.docs.find_one_and_update(
-            {"_id": broadcast_id, "status": {"$in": [s.value for s in expected]}},
+            {**(where or {}), "_id": broadcast_id, "status": {"$in": [s.value for s in expected]}},
             update,
             return_document=ReturnDocument.AFTER,
         )
@@ -128,6 +134,19 @@ class MongoBroadcastStore:
         """Broadcasts in any of ``statuses``, oldest first."""
         cursor = self.docs.find({"status": {"$in": [s.value for s in statuses]}})
         return [doc async for doc in cursor.sort("created_at", ASCENDING)]
+
+    async def scheduled(self) -> list[dict[str, Any]]:
+        """Scheduled broadcasts (one-off and repeating), soonest first."""
+        cursor = self.docs.find({"status": BroadcastStatus.SCHEDULED.value})
+        return [doc async for doc in cursor.sort("scheduled_for", ASCENDING)]
+
+    async def insert_once(self, doc: dict[str, Any]) -> bool:
+        """Insert a document with a deterministic id; False if it already exists."""
+        try:
+            await self.insert(doc)
+        except DuplicateKeyError:
+            return False
+        return True
 
     async def recent(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` most recently created broadcasts, newest first."""

@@ -1,34 +1,54 @@
-"""The host bot's users collection, as the pipeline needs it: stream ids, mark the unreachable.
+"""The users collection: stream recipients, mark the unreachable, record who talks to the bot.
 
 Users are never deleted: a user who blocked the bot or whose account is gone
-gets ``bot_blocked_at`` / ``deactivated_at`` set, and stays in the collection.
+gets ``bot_blocked_at`` / ``deactivated_at`` set and stays in the collection; a
+user who writes again has both marks removed and is eligible again. Every field
+name goes through a :class:`segments.FieldMap`, so a host bot's own names work.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.mongo import Collection, Database
+from segments.model import FieldMap
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    """What Telegram tells us about a user with each message."""
+
+    user_id: int
+    first_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    is_premium: bool = False
 
 
 class MongoUserDirectory:
-    """Reads and marks documents of the users collection (keyed by ``user_id``)."""
+    """Reads and writes documents of the users collection (keyed by ``user_id``)."""
 
-    def __init__(self, db: Database, collection: str = "users") -> None:
+    def __init__(self, db: Database, collection: str = "users", fields: FieldMap | None = None):
         self.docs: Collection = db[collection]
+        self.fields = fields or FieldMap()
 
-    async def ensure_indexes(self) -> None:
-        """The audience stream and the marks look users up by ``user_id``."""
-        await self.docs.create_index("user_id", name="user_id")
+    async def ensure_indexes(self, extra: Sequence[str] = ()) -> None:
+        """``user_id`` for look-ups, plus ``extra`` fields (what segments filter on)."""
+        await self.docs.create_index(self.fields.user_id, name="user_id")
+        for name in dict.fromkeys(extra):
+            if name != self.fields.user_id:
+                await self.docs.create_index(name, name=f"segment_{name}")
 
     async def stream_ids(self, query: dict[str, Any], batch: int) -> AsyncIterator[list[int]]:
-        """The ``user_id`` of every user matching ``query``, in batches of at most ``batch``."""
-        cursor = self.docs.find(query, {"user_id": 1, "_id": 0}).batch_size(batch)
+        """The user id of every user matching ``query``, in batches of at most ``batch``."""
+        key = self.fields.user_id
+        cursor = self.docs.find(query, {key: 1, "_id": 0}).batch_size(batch)
         chunk: list[int] = []
         async for doc in cursor:
-            uid = doc.get("user_id")
+            uid = doc.get(key)
             if isinstance(uid, int):
                 chunk.append(uid)
             if len(chunk) >= batch:
@@ -37,10 +57,52 @@ class MongoUserDirectory:
         if chunk:
             yield chunk
 
+    async def count(self, query: dict[str, Any]) -> int:
+        """How many users match ``query`` now."""
+        found: int = await self.docs.count_documents(query)
+        return found
+
     async def mark_unreachable(
         self, blocked: Sequence[int], deactivated: Sequence[int], at: datetime
     ) -> None:
         """Record that these users blocked the bot or deleted their account."""
-        for field, ids in (("bot_blocked_at", blocked), ("deactivated_at", deactivated)):
+        marks = ((self.fields.bot_blocked_at, blocked), (self.fields.deactivated_at, deactivated))
+        for field, ids in marks:
             if ids:
-                await self.docs.update_many({"user_id": {"$in": list(ids)}}, {"$set": {field: at}})
+                await self.docs.update_many(
+                    {self.fields.user_id: {"$in": list(ids)}}, {"$set": {field: at}}
+                )
+
+    async def record(self, profile: UserProfile, at: datetime) -> None:
+        """Upsert a user who wrote to the bot: profile, ``last_seen``, first seen, marks cleared."""
+        f = self.fields
+        await self.docs.update_one(
+            {f.user_id: profile.user_id},
+            {
+                "$set": {
+                    f.first_name: profile.first_name,
+                    f.username: profile.username,
+                    f.language_code: profile.language_code,
+                    f.is_premium: profile.is_premium,
+                    f.last_seen: at,
+                },
+                "$setOnInsert": {f.created_at: at},
+                "$unset": {f.bot_blocked_at: "", f.deactivated_at: ""},
+            },
+            upsert=True,
+        )
+
+    async def accept_terms(self, user_id: int, at: datetime) -> None:
+        """Record that ``user_id`` accepted the terms (idempotent)."""
+        f = self.fields
+        await self.docs.update_one(
+            {f.user_id: user_id},
+            {"$set": {f.terms_accepted: True, "terms_accepted_at": at}},
+            upsert=True,
+        )
+
+    async def has_accepted_terms(self, user_id: int) -> bool:
+        """Whether ``user_id`` accepted the terms."""
+        f = self.fields
+        doc = await self.docs.find_one({f.user_id: user_id, f.terms_accepted: True}, {"_id": 1})
+        return doc is not None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
-from bot.inmemory import in_memory_database
+from bot.inmemory import in_memory_database, in_memory_job_store
 from bot.mongo import Database
 from bot.simulator import TelegramSimulator
 from tests.support import ADMIN
@@ -41,3 +42,17 @@ async def sim() -> AsyncIterator[TelegramSimulator]:
     simulator.add_user(ADMIN)
     yield simulator
     await simulator.stop()
+
+
+@pytest.fixture
+def job_store(db: Database) -> Callable[[], Any]:
+    """APScheduler job stores for the test's database: in memory, or on MONGO_TEST_URI.
+
+    Every store made sees the same jobs, as two bot instances on one database would.
+    """
+    uri = os.environ.get("MONGO_TEST_URI")
+    if not uri:
+        return in_memory_job_store()
+    from scheduler.jobs import mongo_store_factory
+
+    return mongo_store_factory(uri, db.name)  # dropped with the database

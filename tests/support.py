@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
 from bot.app import Core, Tuning, build_core, utc_now
 from bot.content import Content, ParseMode, TextContent
+from bot.install import SchedulerSetup
 from bot.mongo import Database
 from bot.pipeline import PipelineConfig
 from bot.policy import ProgressSnapshot
 from bot.report import Summary
 from bot.service import Audience, TestMode
 from bot.simulator import TelegramSimulator, UserState
+from scheduler.runtime import RuntimeTiming
 
 ADMIN = 1_000_001
 
@@ -86,3 +90,11 @@ def receipts(sim: TelegramSimulator, users: Iterable[int]) -> dict[int, int]:
     """How many messages each of ``users`` received."""
     counts = sim.received_counts()
     return {u: counts.get(u, 0) for u in users}
+
+
+def quick_scheduler(
+    job_store: Callable[[], Any], grace: timedelta = timedelta(hours=1), holder: str | None = None
+) -> SchedulerSetup:
+    """A scheduler for tests: the lease renewed every 0.2 s and lost after 1 s of silence."""
+    timing = RuntimeTiming(renew_every_s=0.2, sweep_every_s=0.5, grace=grace)
+    return SchedulerSetup(job_store=job_store, timing=timing, lease_ttl_s=1.0, holder=holder)

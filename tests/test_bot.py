@@ -17,7 +17,7 @@ from bot.mongo import Database
 from bot.pipeline import PipelineConfig
 from bot.simulator import ReceivedMessage, TelegramSimulator, UserState
 from config.settings import Settings
-from tests.support import seed
+from tests.support import quick_scheduler, seed
 
 ADMIN = 1_000_001
 OUTSIDER = 3_000_001
@@ -40,7 +40,9 @@ Start = Callable[..., Awaitable[BroadcastBot]]
 
 
 @pytest.fixture
-async def start(db: Database, sim: TelegramSimulator) -> AsyncIterator[Start]:
+async def start(
+    db: Database, sim: TelegramSimulator, job_store: Callable[[], Any]
+) -> AsyncIterator[Start]:
     """Installs the bot on the simulator; seeds ``users`` users first."""
     bots: list[BroadcastBot] = []
 
@@ -49,7 +51,14 @@ async def start(db: Database, sim: TelegramSimulator) -> AsyncIterator[Start]:
     ) -> BroadcastBot:
         await seed(db, sim, users)
         settings = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=rate)
-        bot = await install(sim, db, settings, config=FAST, timing=Timing(ask_timeout_s))
+        bot = await install(
+            sim,
+            db,
+            settings,
+            config=FAST,
+            timing=Timing(ask_timeout_s),
+            scheduler=quick_scheduler(job_store),
+        )
         bots.append(bot)
         return bot
 
@@ -492,7 +501,9 @@ async def test_double_send_now_starts_one_broadcast(
         "/broadcast_history abc",
         "/broadcast_history 99",
         "/broadcast_cancel",
-        "/broadcast_schedule no bar here",
+        "/broadcast_schedule | no time",
+        "/broadcast_reschedule bc_1",
+        "/broadcast_segments x",
     ],
 )
 async def test_usage_errors_are_replied_verbatim(
@@ -510,20 +521,25 @@ async def test_usage_errors_are_replied_verbatim(
 @pytest.mark.parametrize(
     ("command", "reply"),
     [
-        ("/broadcast --at tomorrow Hi", "⏰ Scheduling is not available yet"),
-        ("/broadcast_schedule tomorrow 9am | Hi", "⏰ Scheduling is not available yet"),
-        ("/broadcast --segment vip Hi", "🎯 Segments are not available yet"),
-        ("/broadcast --exclude testers Hi", "🎯 Segments are not available yet"),
+        ("/broadcast --at yesterday Hi", '⏰ "yesterday"'),
+        ("/broadcast_schedule banana o'clock | Hi", 'Cannot read "banana o\'clock" as a time'),
+        ("/broadcast --at 01/02/2027 Hi", '"01/02/2027"'),
+        ("/broadcast --every '*/5 * * * *' Hi", "once an hour"),
+        ("/broadcast --at 'in 2 hours' --every day --until 'in 1 hour' Hi", "⏰ --until"),
+        ("/broadcast --segment vip Hi", '🎯 Unknown segment "vip"'),
+        ("/broadcast --segment activ_30d Hi", "🎯 Unknown segment"),
+        ("/broadcast --segment active_0d Hi", "🎯"),
+        ("/broadcast --exclude testers Hi", '🎯 Unknown segment "testers"'),
         ("/broadcast " + "x" * 5000, "❌ This cannot be broadcast: text must be"),
         ("/help", ADMIN_HELP),
     ],
 )
-async def test_what_is_not_available_or_invalid_is_refused_before_anything_is_stored(
+async def test_bad_segments_times_and_content_are_refused_before_anything_is_stored(
     sim: TelegramSimulator, db: Database, bot: BroadcastBot, command: str, reply: str
 ) -> None:
     await sim.feed_message(ADMIN, command)
 
-    assert texts(sim)[-1].startswith(reply)
+    assert reply in texts(sim)[-1]
     assert await db["broadcasts"].count_documents({}) == 0
 
 

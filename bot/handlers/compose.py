@@ -12,8 +12,10 @@ from hydrogram.types import Message
 from bot.commands import BroadcastRequest
 from bot.content import Content, CopyContent, TextContent
 from bot.errors import BroadcastError, ContentError
-from bot.handlers import confirm
+from bot.handlers import confirm, schedule
 from bot.handlers.context import BotContext
+from scheduler.when import ScheduleParseError
+from segments import SegmentError
 
 ASK = (
     "✍️ Send me the message to broadcast: text, photo, video, album, anything.\n"
@@ -21,28 +23,26 @@ ASK = (
 )
 TIMED_OUT = "⏰ Timed out: no message came. Send /broadcast again when ready."
 ASK_CANCELLED = "Cancelled. Nothing was sent."
-SCHEDULING = "⏰ Scheduling is not available yet: send it now, without --at, --every or --until."
 PREVIEW_NOTE = "👀 Preview: above is exactly what recipients would get. Nothing was stored."
 
 
-def refusal(request: BroadcastRequest) -> str | None:
-    """Why a request cannot be served yet (scheduling and segments come later), or None."""
-    if request.at is not None or request.every is not None or request.until is not None:
-        return SCHEDULING
-    segments = [s for s in request.segments if s.lower() != "all"]
-    if segments or request.excludes:
-        named = ", ".join([*segments, *request.excludes])
-        return (
-            f"🎯 Segments are not available yet (only --segment all), got: {named}.\n"
-            "Send it to everyone by leaving out --segment and --exclude."
-        )
+async def problem_with(ctx: BotContext, admin_id: int, request: BroadcastRequest) -> str | None:
+    """What is wrong with the segments or times of ``request``, or None; nothing is stored."""
+    try:
+        ctx.core.segments.check(request.segments, request.excludes)
+    except SegmentError as error:
+        return f"🎯 {error}"
+    try:
+        await schedule.resolve(ctx, admin_id, request)
+    except ScheduleParseError as error:
+        return f"⏰ {error}"
     return None
 
 
 async def on_broadcast(ctx: BotContext, message: Message, request: BroadcastRequest) -> None:
-    """``/broadcast``: refuse what is not available, else take the content or ask for it."""
+    """``/broadcast``: refuse bad segments or times, else take the content or ask for it."""
     chat_id, admin = message.chat.id, message.from_user.id
-    problem = refusal(request)
+    problem = await problem_with(ctx, admin, request)
     if problem is not None:
         await ctx.say(chat_id, problem, reply_to=message.id)
         return
@@ -116,7 +116,12 @@ async def proceed(
             return
         await ctx.say(chat_id, PREVIEW_NOTE)
         return
-    await confirm.offer(ctx, message, content, describe(content, source))
+    try:  # again: time has passed since the command, and "in 2 hours" moves with it
+        plan = await schedule.resolve(ctx, message.from_user.id, request)
+    except ScheduleParseError as error:
+        await ctx.say(chat_id, f"⏰ {error}", reply_to=message.id)
+        return
+    await confirm.offer(ctx, message, request, content, describe(content, source), plan)
 
 
 def describe(content: Content, source: Message | None) -> str:

@@ -10,33 +10,37 @@ from typing import Any
 
 from hydrogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.commands import BroadcastRequest
 from bot.content import Content, content_from_document
 from bot.errors import BroadcastError, BroadcastNotFoundError
-from bot.handlers.context import ALL_USERS, EXPIRED, BotContext, aware
+from bot.handlers import schedule
+from bot.handlers.context import EXPIRED, BotContext, aware
 from bot.report import duration_text
+from bot.schedules import Schedule
+from bot.service import Audience
 from bot.status import callback_data, control_buttons
 from bot.store import BroadcastStatus
+from scheduler.when import describe_when
 
 ALREADY_STARTED = "This broadcast has already started."
 ALREADY_CANCELLED = "This broadcast was cancelled."
+ALREADY = {
+    BroadcastStatus.CANCELLED: ALREADY_CANCELLED,
+    BroadcastStatus.SCHEDULED: "This broadcast is already scheduled.",
+    BroadcastStatus.MISSED: "This broadcast was missed.",
+}
+TIME_PASSED = "⏰ Its time has passed: send the command again with a new time."
 
 
-def confirm_buttons(broadcast_id: str) -> InlineKeyboardMarkup:
-    """Send now / Preview to me / Cancel."""
+def confirm_buttons(broadcast_id: str, *, scheduled: bool = False) -> InlineKeyboardMarkup:
+    """Send now (or Schedule) / Preview to me / Cancel."""
+    first = _button("🗓 Schedule", "schedule", broadcast_id) if scheduled else None
     return InlineKeyboardMarkup(
         [
+            [first or _button("🚀 Send now", "send", broadcast_id)],
             [
-                InlineKeyboardButton(
-                    "🚀 Send now", callback_data=callback_data("send", broadcast_id)
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    "👀 Preview to me", callback_data=callback_data("preview", broadcast_id)
-                ),
-                InlineKeyboardButton(
-                    "✖️ Cancel", callback_data=callback_data("discard", broadcast_id)
-                ),
+                _button("👀 Preview to me", "preview", broadcast_id),
+                _button("✖️ Cancel", "discard", broadcast_id),
             ],
         ]
     )
@@ -46,37 +50,54 @@ def _button(text: str, action: str, broadcast_id: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=callback_data(action, broadcast_id))
 
 
-async def offer(ctx: BotContext, message: Message, content: Content, what: str) -> None:
-    """Store ``content`` as a draft and ask the admin to confirm it."""
+def audience_of(ctx: BotContext, request: BroadcastRequest) -> Audience:
+    """The segments ``request`` names (checked before), with their description."""
+    catalog = ctx.core.segments
+    description = catalog.describe(request.segments, request.excludes)
+    return Audience.of_segments(request.segments, request.excludes, description)
+
+
+async def offer(
+    ctx: BotContext,
+    message: Message,
+    request: BroadcastRequest,
+    content: Content,
+    what: str,
+    plan: Schedule | None = None,
+) -> None:
+    """Store ``content`` as a draft and ask the admin to confirm (or schedule) it."""
     admin = message.from_user
-    audience = ALL_USERS
+    audience = audience_of(ctx, request)
+    extra = {} if plan is None else {"schedule": plan.to_document(), "scheduled_for": plan.first}
     broadcast_id = await ctx.core.service.create(
         content,
         audience,
         admin_id=admin.id,
         admin_name=admin.username or admin.first_name,
         status=BroadcastStatus.DRAFT,
+        extra=extra,
     )
     count = await ctx.recipient_count(audience)
     test_mode = ctx.core.service.test_mode.enabled
     target = "test users (BROADCAST_TEST_MODE)" if test_mode else audience.description
     rate = ctx.settings.rate_limit
     minutes = int(ctx.timing.confirm_ttl.total_seconds() // 60)
+    now_or_later = [] if plan is None else schedule.when_lines(plan, ctx.now())
     lines = [
-        "📢 Ready to broadcast",
+        "📢 Ready to broadcast" if plan is None else "🗓 Ready to schedule",
         "",
-        f"👥 Recipients: {count:,}",
+        f"👥 Recipients: {count:,}" + ("" if plan is None else " now (counted again when it runs)"),
         f"🎯 Target: {target}",
         f"⏱️ Estimated time: {duration_text(count / rate)} at {rate:g} msg/s",
+        *now_or_later,
         f"📝 Message: {what}",
         *_options(content),
         "",
         f"🆔 {broadcast_id}",
         f"This confirmation expires in {minutes} minutes.",
     ]
-    sent = await ctx.say(
-        message.chat.id, "\n".join(lines), markup=confirm_buttons(broadcast_id), reply_to=message.id
-    )
+    markup = confirm_buttons(broadcast_id, scheduled=plan is not None)
+    sent = await ctx.say(message.chat.id, "\n".join(lines), markup=markup, reply_to=message.id)
     where = {"chat_id": sent.chat.id, "message_id": sent.id}
     await ctx.core.store.update(broadcast_id, {"confirmation_message": where})
 
@@ -99,8 +120,7 @@ async def on_button(ctx: BotContext, query: CallbackQuery, action: str, broadcas
         return
     status = doc["status"]
     if status != BroadcastStatus.DRAFT and action != "preview":
-        cancelled = status == BroadcastStatus.CANCELLED
-        await query.answer(ALREADY_CANCELLED if cancelled else ALREADY_STARTED)
+        await query.answer(ALREADY.get(status, ALREADY_STARTED))
         return
     created = aware(doc.get("created_at"))
     if created is None or ctx.now() - created > ctx.timing.confirm_ttl:
@@ -108,6 +128,8 @@ async def on_button(ctx: BotContext, query: CallbackQuery, action: str, broadcas
         return
     if action == "send":
         await _send_now(ctx, query, broadcast_id)
+    elif action == "schedule":
+        await _schedule(ctx, query, doc)
     elif action == "preview":
         await _preview(ctx, query, doc)
     else:
@@ -157,6 +179,24 @@ async def _send_now(ctx: BotContext, query: CallbackQuery, broadcast_id: str) ->
             f"🕒 Queued: {ahead} broadcast(s) ahead of {broadcast_id}. It starts when they finish.",
             reply_to=status.id,
         )
+
+
+async def _schedule(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -> None:
+    broadcast_id, admin, now = str(doc["_id"]), query.from_user.id, ctx.now()
+    scheduled = await ctx.core.schedules.confirm(broadcast_id, admin, now)
+    if scheduled is None:
+        current = await ctx.core.store.status(broadcast_id)
+        await query.answer(TIME_PASSED if current == BroadcastStatus.DRAFT else ALREADY_STARTED)
+        return
+    await ctx.schedules_changed()
+    await query.answer("🗓 Scheduled")
+    zone = await schedule.admin_zone(ctx, admin)
+    due = aware(scheduled["scheduled_for"]) or now
+    text = (
+        f"{query.message.text}\n\n✅ Scheduled: {describe_when(due, now, zone)}."
+        f"\n/broadcast_cancel {broadcast_id} cancels it."
+    )
+    await ctx.edit(admin, query.message.id, text)
 
 
 async def _preview(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -> None:

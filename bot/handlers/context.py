@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import hydrogram
@@ -12,6 +13,7 @@ from hydrogram.types import InlineKeyboardMarkup, Message
 
 from bot.app import Core
 from bot.handlers.pending import PendingInputs
+from bot.mongo import as_utc
 from bot.service import Audience
 from config.settings import Settings
 
@@ -20,7 +22,6 @@ if TYPE_CHECKING:
 
 ADMINS_ONLY = "⛔ Admins only."
 EXPIRED = "This button has expired."
-ALL_USERS = Audience(query={}, description="all users")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class BotContext:
     settings: Settings
     timing: Timing = field(default_factory=Timing)
     pending: PendingInputs = field(default_factory=PendingInputs)
+    on_schedules_changed: Callable[[], Awaitable[None]] | None = None
+    records_users: bool = False
 
     @property
     def bot_username(self) -> str | None:
@@ -68,8 +71,15 @@ class BotContext:
             return len(self.core.service.test_mode.users)
         if audience.user_ids is not None:
             return len(audience.user_ids)
-        count: int = await self.core.users.docs.count_documents(audience.query or {})
-        return count
+        if audience.segments is not None:
+            query = self.core.segments.compile(audience.segments, audience.excludes, self.now())
+            return await self.core.users.count(query)
+        return await self.core.users.count(audience.query or {})
+
+    async def schedules_changed(self) -> None:
+        """Tell the scheduler that a broadcast was scheduled, moved or cancelled."""
+        if self.on_schedules_changed is not None:
+            await self.on_schedules_changed()
 
     async def say(
         self,
@@ -103,6 +113,4 @@ class BotContext:
 
 def aware(value: Any) -> datetime | None:
     """A stored datetime as UTC-aware (mongomock and tz-naive clients return naive ones)."""
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return as_utc(value)

@@ -23,16 +23,20 @@ from bot.commands import (
     NotACommand,
     NotForUs,
     Parsed,
+    RescheduleRequest,
+    ScheduledRequest,
+    SegmentsRequest,
+    TimezoneRequest,
     UsageError,
     parse_command,
 )
-from bot.handlers import compose, confirm, controls, history
+from bot.handlers import compose, confirm, controls, history, schedule, segments, visitors
 from bot.handlers.context import ADMINS_ONLY, EXPIRED, BotContext
 from bot.status import parse_callback
 
 log = logging.getLogger(__name__)
 
-CONFIRM_ACTIONS = frozenset({"send", "preview", "discard"})
+CONFIRM_ACTIONS = frozenset({"send", "schedule", "preview", "discard"})
 CONTROL_ACTIONS = frozenset({"pause", "resume", "cancel"})
 CALLBACK_PREFIX = "bc:"
 
@@ -107,14 +111,30 @@ async def _serve(ctx: BotContext, message: Message, parsed: Parsed) -> None:
         await history.on_history(ctx, message, parsed)
     elif isinstance(parsed, CancelRequest):
         await history.on_cancel(ctx, message, parsed)
+    else:
+        await _serve_more(ctx, message, parsed)
+
+
+async def _serve_more(ctx: BotContext, message: Message, parsed: Parsed) -> None:
+    if isinstance(parsed, SegmentsRequest):
+        await segments.on_segments(ctx, message, parsed)
+    elif isinstance(parsed, ScheduledRequest):
+        await schedule.on_scheduled(ctx, message, parsed)
+    elif isinstance(parsed, RescheduleRequest):
+        await schedule.on_reschedule(ctx, message, parsed)
+    elif isinstance(parsed, TimezoneRequest):
+        await schedule.on_timezone(ctx, message, parsed)
 
 
 async def handle_callback(ctx: BotContext, query: CallbackQuery) -> None:
-    """A button press: access first, then the confirmation or the status controls."""
+    """A button press: terms for anyone; access first for the rest, then confirm or control."""
+    parsed = parse_callback(query.data) if query.data is not None else None
+    if parsed == (visitors.TERMS_ACTION, visitors.TERMS_ACCEPT) and ctx.records_users:
+        await visitors.on_terms(ctx, query)
+        return
     if not await ctx.is_admin(query.from_user.id):
         await query.answer(ADMINS_ONLY)
         return
-    parsed = parse_callback(query.data) if query.data is not None else None
     if parsed is None:
         await query.answer(EXPIRED)
         return

@@ -1,0 +1,239 @@
+"""Scheduled broadcasts in MongoDB: what is due, firing it once, missing it, moving it.
+
+The broadcasts collection is the truth. A one-off is a broadcast in status
+``scheduled`` with ``scheduled_for``; when due it moves to ``queued`` by one
+compare-and-set, so two schedulers firing it start it once. A repeating
+broadcast is a *schedule*: a ``scheduled`` document whose ``scheduled_for`` is
+its next occurrence; each occurrence becomes a broadcast of its own (linked by
+``schedule_id``) with an id derived from the schedule and the due time, so a
+second firing of the same occurrence finds it already there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.errors import BroadcastNotFoundError
+from bot.mongo import as_utc
+from bot.service import Audience, BroadcastService
+from bot.store import BroadcastStatus, MongoBroadcastStore
+from scheduler.recurrence import Recurrence
+
+ONCE, REPEATING = "once", "repeating"
+#: A job that fires this much before the stored time is stale (the broadcast was moved).
+EARLY_SLACK = timedelta(seconds=2)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When a broadcast goes out: once at ``first``, or on ``recurrence`` until ``until``."""
+
+    first: datetime
+    timezone: str
+    recurrence: Recurrence | None = None
+    until: datetime | None = None
+    text: str = ""
+
+    def to_document(self) -> dict[str, Any]:
+        """The ``schedule`` field of the broadcast document."""
+        return {
+            "kind": REPEATING if self.recurrence else ONCE,
+            "timezone": self.timezone,
+            "recurrence": self.recurrence.to_document() if self.recurrence else None,
+            "until": self.until,
+            "text": self.text,
+            "runs": 0,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """A due broadcast that this call started: ``broadcast_id`` is now ``queued``."""
+
+    broadcast_id: str
+    schedule: dict[str, Any]
+    next_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Plan:
+    """What a scheduler must do to match the broadcasts collection."""
+
+    fire: list[str] = field(default_factory=list)
+    miss: list[str] = field(default_factory=list)
+    put: dict[str, datetime] = field(default_factory=dict)
+    remove: list[str] = field(default_factory=list)
+
+
+def plan(
+    scheduled: list[dict[str, Any]],
+    jobs: dict[str, datetime | None],
+    now: datetime,
+    grace: timedelta,
+) -> Plan:
+    """Compare scheduled broadcasts with the scheduler's jobs (pure).
+
+    Due within ``grace``: fire now; due longer ago: missed; in the future: a job
+    at ``scheduled_for`` unless one is there; jobs of anything else: removed.
+    """
+    result = Plan()
+    for doc in scheduled:
+        due = as_utc(doc.get("scheduled_for"))
+        if due is None:
+            continue
+        bid = str(doc["_id"])
+        if due <= now:
+            (result.fire if now - due <= grace else result.miss).append(bid)
+        elif jobs.get(bid) != due:
+            result.put[bid] = due
+    result.remove = sorted(set(jobs) - set(result.put) - _future(scheduled, now))
+    return result
+
+
+def _future(scheduled: list[dict[str, Any]], now: datetime) -> set[str]:
+    return {
+        str(doc["_id"])
+        for doc in scheduled
+        if (due := as_utc(doc.get("scheduled_for"))) is not None and due > now
+    }
+
+
+def occurrence_id(schedule_id: str, due: datetime) -> str:
+    """The id of a repeating broadcast's run at ``due``: the same for every scheduler."""
+    digest = hashlib.sha256(f"{schedule_id}@{due.isoformat()}".encode()).hexdigest()[:4]
+    return f"bc_{due:%Y%m%d_%H%M%S}_{digest}"
+
+
+class ScheduleBook:
+    """Operations on scheduled broadcasts; every change is a compare-and-set."""
+
+    def __init__(self, store: MongoBroadcastStore, service: BroadcastService) -> None:
+        self.store, self.service = store, service
+
+    async def due_doc(self, broadcast_id: str, now: datetime) -> dict[str, Any] | None:
+        """The broadcast if it is scheduled and due at ``now``, else None (a stale job)."""
+        try:
+            doc = await self.store.get(broadcast_id)
+        except BroadcastNotFoundError:
+            return None
+        due = as_utc(doc.get("scheduled_for"))
+        if doc["status"] != BroadcastStatus.SCHEDULED or due is None:
+            return None
+        return doc if due <= now + EARLY_SLACK else None
+
+    async def fire(self, broadcast_id: str, now: datetime) -> Fired | None:
+        """Start a due broadcast (or the due run of a schedule); None if not due or taken."""
+        doc = await self.due_doc(broadcast_id, now)
+        if doc is None:
+            return None
+        if doc["schedule"]["kind"] == ONCE:
+            moved = await self.store.transition(
+                broadcast_id,
+                [BroadcastStatus.SCHEDULED],
+                BroadcastStatus.QUEUED,
+                at=now,
+                action="due",
+                where={"scheduled_for": doc["scheduled_for"]},
+            )
+            return Fired(broadcast_id, doc["schedule"]) if moved else None
+        return await self._run_occurrence(doc, now, BroadcastStatus.QUEUED)
+
+    async def miss(self, broadcast_id: str, now: datetime) -> Fired | None:
+        """Mark a broadcast (or a schedule's run) whose time passed too long ago as missed."""
+        try:
+            doc = await self.store.get(broadcast_id)
+        except BroadcastNotFoundError:
+            return None
+        if doc["status"] != BroadcastStatus.SCHEDULED or doc.get("scheduled_for") is None:
+            return None
+        if doc["schedule"]["kind"] == ONCE:
+            moved = await self.store.transition(
+                broadcast_id,
+                [BroadcastStatus.SCHEDULED],
+                BroadcastStatus.MISSED,
+                at=now,
+                action="missed",
+                where={"scheduled_for": doc["scheduled_for"]},
+            )
+            return Fired(broadcast_id, doc["schedule"]) if moved else None
+        return await self._run_occurrence(doc, now, BroadcastStatus.MISSED)
+
+    async def _run_occurrence(
+        self, doc: dict[str, Any], now: datetime, status: BroadcastStatus
+    ) -> Fired | None:
+        schedule_id = str(doc["_id"])
+        due = as_utc(doc["scheduled_for"])
+        assert due is not None  # checked by the callers
+        child = self.service.new_document(
+            doc["content"],
+            _audience(doc),
+            admin_id=doc["admin_id"],
+            admin_name=doc.get("admin_username"),
+            broadcast_id=occurrence_id(schedule_id, due),
+        )
+        child |= {"status": status.value, "schedule_id": schedule_id, "occurrence_at": due}
+        if status is BroadcastStatus.MISSED:
+            child["audit"].append({"action": "missed", "by": None, "at": now})
+        created = await self.store.insert_once(child)
+        next_at = next_occurrence(doc["schedule"], max(due, now))
+        fields: dict[str, Any] = {"scheduled_for": next_at}
+        fields["schedule.runs"] = int(doc["schedule"].get("runs", 0)) + 1
+        advanced = await self.store.transition(
+            schedule_id,
+            [BroadcastStatus.SCHEDULED],
+            BroadcastStatus.SCHEDULED if next_at else BroadcastStatus.COMPLETED,
+            at=now,
+            fields=fields,
+            action="occurrence" if next_at else "ended",
+            where={"scheduled_for": doc["scheduled_for"]},
+        )
+        if not (created or advanced):
+            return None
+        return Fired(str(child["_id"]), doc["schedule"], next_at) if created else None
+
+    async def confirm(self, broadcast_id: str, by: int, now: datetime) -> dict[str, Any] | None:
+        """Draft -> scheduled, if its time is still ahead; the document, or None."""
+        return await self.store.transition(
+            broadcast_id,
+            [BroadcastStatus.DRAFT],
+            BroadcastStatus.SCHEDULED,
+            at=now,
+            by=by,
+            action="scheduled",
+            where={"scheduled_for": {"$gt": now}},
+        )
+
+    async def reschedule(
+        self, broadcast_id: str, when: datetime, by: int, now: datetime
+    ) -> dict[str, Any] | None:
+        """Move a scheduled (or missed) broadcast to ``when``; the document, or None."""
+        return await self.store.transition(
+            broadcast_id,
+            [BroadcastStatus.SCHEDULED, BroadcastStatus.MISSED],
+            BroadcastStatus.SCHEDULED,
+            at=now,
+            by=by,
+            fields={"scheduled_for": when},
+            action="rescheduled",
+            where={"schedule": {"$exists": True}},
+        )
+
+
+def next_occurrence(schedule: dict[str, Any], after: datetime) -> datetime | None:
+    """A repeating schedule's first run strictly after ``after``, None past ``until``."""
+    recurrence = Recurrence.from_document(schedule["recurrence"])
+    until = as_utc(schedule.get("until"))
+    return recurrence.next_after(after, ZoneInfo(schedule["timezone"]), until)
+
+
+def _audience(doc: dict[str, Any]) -> Audience:
+    target = doc.get("requested_target") or doc["target"]
+    if "segments" in target:
+        return Audience.of_segments(target["segments"], target["excludes"], target["description"])
+    if "user_ids" in target:
+        return Audience(user_ids=tuple(target["user_ids"]), description=target["description"])
+    return Audience(query=target.get("filter") or {}, description=target["description"])

@@ -1,0 +1,183 @@
+"""The scheduler of one bot process: active only while it holds the scheduler lease.
+
+While leader it runs a :class:`~scheduler.jobs.JobScheduler` (APScheduler with a
+MongoDB job store) and keeps its jobs equal to the broadcasts collection: at
+election, after every change an admin makes here, and every ``sweep_every``
+seconds (which picks up changes made on another instance). Due broadcasts go
+through :class:`bot.schedules.ScheduleBook`, whose compare-and-set updates make
+each one start once even if two schedulers fire it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.pipeline import WallClock
+from bot.schedules import Fired, ScheduleBook, plan
+from scheduler.jobs import JobScheduler
+from scheduler.lease import Leadership, Lease
+
+log = logging.getLogger(__name__)
+
+Notice = Callable[[Fired], Awaitable[None]]
+JobsFactory = Callable[["SchedulerRuntime"], JobScheduler]
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeTiming:
+    """How often the lease is renewed and the collection swept; the misfire grace."""
+
+    renew_every_s: float = 10.0
+    sweep_every_s: float = 30.0
+    grace: timedelta = timedelta(hours=1)
+
+
+class SchedulerRuntime:
+    """Fires scheduled broadcasts while this process is the leader.
+
+    Args:
+        book: The scheduled broadcasts.
+        lease: The lease that elects one scheduler among the instances.
+        jobs_factory: Makes this runtime's job scheduler (called at each election);
+            it must call :meth:`due` and :meth:`missed`.
+        wall_clock: The time the broadcasts' ``scheduled_for`` is compared with.
+        on_started: Told about each broadcast this instance queued (to show progress).
+        on_missed: Told about each broadcast marked missed (to tell its admin).
+        timing: Renewal, sweep and grace.
+    """
+
+    def __init__(
+        self,
+        book: ScheduleBook,
+        lease: Lease,
+        jobs_factory: JobsFactory,
+        wall_clock: WallClock,
+        *,
+        on_started: Notice,
+        on_missed: Notice,
+        timing: RuntimeTiming | None = None,
+    ) -> None:
+        self.book, self.jobs_factory, self.wall_clock = book, jobs_factory, wall_clock
+        self.on_started, self.on_missed = on_started, on_missed
+        self.timing = timing or RuntimeTiming()
+        self.leadership = Leadership(
+            lease,
+            renew_every=self.timing.renew_every_s,
+            on_elected=self._elected,
+            on_deposed=self._deposed,
+        )
+        self.jobs: JobScheduler | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this instance runs the scheduler now."""
+        return self.jobs is not None
+
+    async def start(self) -> None:
+        """Take part in the election (returns after the first attempt)."""
+        await self.leadership.start()
+
+    async def stop(self) -> None:
+        """Stop the scheduler and release the lease, so another instance takes over at once."""
+        await self.leadership.stop()
+        await self._deposed()
+
+    async def abandon(self) -> None:
+        """Stop as a crash would: the lease is kept until it expires (for tests)."""
+        await self.leadership.abandon()
+        await self._deposed()
+
+    async def changed(self) -> None:
+        """A broadcast was scheduled, moved or cancelled here: sync now if leader."""
+        if self.jobs is not None:
+            await self.sync()
+
+    async def sync(self) -> None:
+        """Make the jobs match the broadcasts collection; fire or miss what is due."""
+        async with self._lock:
+            jobs = self.jobs
+            if jobs is None:
+                return
+            now = self.wall_clock()
+            todo = plan(await self.book.store.scheduled(), await jobs.jobs(), now, self._grace)
+            for bid in todo.fire:
+                await self._fire(bid)
+            for bid in todo.miss:
+                await self._miss(bid)
+            for bid, at in todo.put.items():
+                await jobs.put_once(bid, at)
+            for bid in todo.remove:
+                await jobs.remove(bid)
+
+    async def due(self, broadcast_id: str, run_time: datetime) -> None:
+        """APScheduler fired ``broadcast_id``'s job."""
+        async with self._lock:
+            await self._fire(broadcast_id)
+
+    async def missed(self, broadcast_id: str, run_time: datetime) -> None:
+        """APScheduler found ``broadcast_id``'s job later than the grace."""
+        async with self._lock:
+            await self._miss(broadcast_id)
+
+    @property
+    def _grace(self) -> timedelta:
+        return self.timing.grace
+
+    async def _fire(self, broadcast_id: str) -> None:
+        fired = await self.book.fire(broadcast_id, self.wall_clock())
+        if fired is None:
+            return
+        await self._next(broadcast_id, fired)
+        await _told(self.on_started, fired)
+
+    async def _miss(self, broadcast_id: str) -> None:
+        fired = await self.book.miss(broadcast_id, self.wall_clock())
+        if fired is None:
+            return
+        await self._next(broadcast_id, fired)
+        await _told(self.on_missed, fired)
+
+    async def _next(self, schedule_id: str, fired: Fired) -> None:
+        if fired.next_at is not None and self.jobs is not None:
+            await self.jobs.put_once(schedule_id, fired.next_at)
+
+    async def _elected(self) -> None:
+        jobs = self.jobs_factory(self)
+        await jobs.start()
+        self.jobs = jobs
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="schedule-sweeper")
+        log.info("this instance now runs the scheduler")
+
+    async def _deposed(self) -> None:
+        sweeper, self._sweeper = self._sweeper, None
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+        async with self._lock:
+            jobs, self.jobs = self.jobs, None
+        if jobs is not None:
+            await jobs.shutdown()
+            log.info("this instance no longer runs the scheduler")
+
+    async def _sweep_forever(self) -> None:
+        while True:  # the first sweep runs at once: what was due while nobody led
+            try:
+                await self.sync()
+            except Exception:
+                log.exception("syncing the schedule failed; retrying")
+            await asyncio.sleep(self.timing.sweep_every_s)
+
+
+async def _told(notice: Notice, fired: Fired) -> None:
+    try:
+        await notice(fired)
+    except Exception:
+        log.exception("telling the admin about %s failed", fired.broadcast_id)
