@@ -19,13 +19,13 @@ from typing import Any
 import hydrogram
 from apscheduler.jobstores.base import BaseJobStore
 
-from bot.app import Core, Tuning, broadcast_client, build_core, open_database
+from bot.app import Core, Tuning, broadcast_client, build_core, open_database, utc_now
 from bot.handlers import notices
 from bot.handlers.context import BotContext, Timing
 from bot.handlers.router import handlers
 from bot.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_handlers
 from bot.mongo import Database
-from bot.pipeline import PipelineConfig, ProgressCallback
+from bot.pipeline import PipelineConfig, ProgressCallback, WallClock
 from bot.queue import BroadcastQueue
 from bot.report import Summary
 from bot.status import StatusMessage
@@ -98,6 +98,7 @@ async def install(
     all_callbacks: bool = False,
     record_users: bool = False,
     scheduler: SchedulerSetup | None = None,
+    wall_clock: WallClock = utc_now,
 ) -> BroadcastBot:
     """Install the broadcast admin commands and buttons on ``client`` and start the queue.
 
@@ -113,11 +114,13 @@ async def install(
         record_users: Record everyone who writes to the bot in the users collection
             and answer /start (a standalone bot); a host bot keeps its own users.
         scheduler: How scheduled broadcasts are run; the defaults by default.
+        wall_clock: The time of records, schedules and segments (tests move it).
 
     Returns:
         The running bot; call :meth:`BroadcastBot.stop` before stopping the client.
     """
-    core = build_core(db, client, Tuning.from_settings(settings), config=config)
+    tuning = Tuning.from_settings(settings)
+    core = build_core(db, client, tuning, config=config, wall_clock=wall_clock)
     await core.ensure_indexes()
     statuses: dict[str, StatusMessage] = {}
 
@@ -142,7 +145,9 @@ async def install(
     bot = BroadcastBot(core, queue, context)
     registered = [(h, group) for h in handlers(context, all_callbacks=all_callbacks)]
     if record_users:
-        registered += [(h, RECORD_GROUP) for h in visitor_handlers(context, RecentVisitors())]
+        visitors = RecentVisitors()
+        core.users.on_marked(visitors.forget)
+        registered += [(h, RECORD_GROUP) for h in visitor_handlers(context, visitors)]
     for handler, handler_group in registered:
         client.add_handler(handler, handler_group)
         bot.registered.append((handler, handler_group))

@@ -8,7 +8,7 @@ name goes through a :class:`segments.FieldMap`, so a host bot's own names work.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,11 @@ class MongoUserDirectory:
     def __init__(self, db: Database, collection: str = "users", fields: FieldMap | None = None):
         self.docs: Collection = db[collection]
         self.fields = fields or FieldMap()
+        self._on_marked: list[Callable[[Sequence[int]], None]] = []
+
+    def on_marked(self, listener: Callable[[Sequence[int]], None]) -> None:
+        """Call ``listener`` with the ids of users marked unreachable (to forget caches)."""
+        self._on_marked.append(listener)
 
     async def ensure_indexes(self, extra: Sequence[str] = ()) -> None:
         """``user_id`` for look-ups, plus ``extra`` fields (what segments filter on)."""
@@ -72,6 +77,8 @@ class MongoUserDirectory:
                 await self.docs.update_many(
                     {self.fields.user_id: {"$in": list(ids)}}, {"$set": {field: at}}
                 )
+                for listener in self._on_marked:
+                    listener(ids)
 
     async def record(self, profile: UserProfile, at: datetime) -> None:
         """Upsert a user who wrote to the bot: profile, ``last_seen``, first seen, marks cleared."""

@@ -36,10 +36,15 @@ async def db() -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[TelegramSimulator]:
-    """A started simulator allowing 1000 msg/s, on the loop's clock, with the admin known."""
-    simulator = TelegramSimulator(telegram_limit=1000, clock=asyncio.get_running_loop().time)
+    """A started simulator allowing 1000 msg/s, on the loop's clock, with the admin known.
+
+    The per-chat limit is lifted: the admin's chat gets many replies in a row.
+    """
+    simulator = TelegramSimulator(
+        telegram_limit=1000, chat_burst=1000, clock=asyncio.get_running_loop().time
+    )
     await simulator.start()
-    simulator.add_user(ADMIN)
+    simulator.add_user(ADMIN, first_name="Admin", username="boss")
     yield simulator
     await simulator.stop()
 

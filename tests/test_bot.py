@@ -3,7 +3,6 @@ assertions on what the simulated users received and on what MongoDB holds."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -14,26 +13,28 @@ from bot.commands import ADMIN_HELP, UsageError, parse_command
 from bot.handlers import Timing
 from bot.install import BroadcastBot, install
 from bot.mongo import Database
-from bot.pipeline import PipelineConfig
-from bot.simulator import ReceivedMessage, TelegramSimulator, UserState
+from bot.simulator import TelegramSimulator, UserState
 from config.settings import Settings
+from tests.botkit import (
+    ADMIN,
+    FAST,
+    as_awaitable,
+    broadcast_id,
+    button,
+    confirmation,
+    eventually,
+    press,
+    running,
+    send_now,
+    status_message,
+    summarised,
+    texts,
+    wait_status,
+)
 from tests.support import quick_scheduler, seed
 
-ADMIN = 1_000_001
 OUTSIDER = 3_000_001
 USERS = list(range(2_000_000, 2_000_006))
-# control_poll_s is not lower: bot/inmemory.py's offloaded calls leave an un-awaited coroutine
-# when the run cancels its watcher mid-query, and filterwarnings=error turns that into a failure.
-FAST = PipelineConfig(concurrency=4, progress_every=1, flush_interval_s=0.01, control_poll_s=0.05)
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[TelegramSimulator]:
-    simulator = TelegramSimulator(telegram_limit=1000, chat_burst=1000)
-    simulator.add_user(ADMIN, first_name="Admin", username="boss")
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
 
 
 Start = Callable[..., Awaitable[BroadcastBot]]
@@ -72,97 +73,6 @@ async def bot(start: Start) -> BroadcastBot:
     return await start()
 
 
-# helpers ----------------------------------------------------------------------------------
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> None:
-    """Poll ``check``: the queue runs broadcasts in a task of its own, with no event to await."""
-    async with asyncio.timeout(within_s):
-        while not await check():  # noqa: ASYNC110 (polling MongoDB and the simulator)
-            await asyncio.sleep(0.01)
-
-
-async def wait_status(db: Database, bid: str, *statuses: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-
-    async def reached() -> bool:
-        doc = await db["broadcasts"].find_one({"_id": bid})
-        found.update(doc or {})
-        return doc is not None and doc["status"] in statuses
-
-    await eventually(reached)
-    return found
-
-
-def last(sim: TelegramSimulator, chat: int = ADMIN) -> ReceivedMessage:
-    return sim.inbox(chat)[-1]
-
-
-def texts(sim: TelegramSimulator, chat: int = ADMIN) -> list[str]:
-    return [m.text or "" for m in sim.inbox(chat)]
-
-
-def button(message: ReceivedMessage, label: str) -> bytes:
-    for row in message.buttons:
-        for text, data in row:
-            if label in text and data is not None:
-                return data.encode()
-    raise AssertionError(f"no button {label!r} in {message.buttons}")
-
-
-def broadcast_id(message: ReceivedMessage) -> str:
-    assert message.text is not None
-    return next(w for w in message.text.split() if w.startswith("bc_"))
-
-
-async def confirmation(sim: TelegramSimulator, command: str, **options: Any) -> ReceivedMessage:
-    await sim.feed_message(ADMIN, command, **options)
-    message = last(sim)
-    assert message.text is not None
-    assert message.text.startswith("📢 Ready to broadcast"), message.text
-    return message
-
-
-async def press(
-    sim: TelegramSimulator, message: ReceivedMessage, label: str, user: int = ADMIN
-) -> str | None:
-    await sim.feed_callback(user, message.message_id, button(message, label))
-    return sim.callback_answers[-1].text
-
-
-async def send_now(sim: TelegramSimulator, db: Database, command: str, **options: Any) -> str:
-    """Confirm ``command`` and wait until its broadcast has completed and been summarised."""
-    confirm = await confirmation(sim, command, **options)
-    assert await press(sim, confirm, "Send now") == "🚀 Confirmed"
-    bid = broadcast_id(confirm)
-    await wait_status(db, bid, "completed")
-    await eventually(lambda: _summarised(sim, db, bid))
-    return bid
-
-
-async def _summarised(sim: TelegramSimulator, db: Database, bid: str) -> bool:
-    doc = await db["broadcasts"].find_one({"_id": bid})
-    where = doc["progress_message"]
-    status = next(m for m in sim.inbox(ADMIN) if m.message_id == where["message_id"])
-    return "BROADCAST COMPLETED" in (status.text or "")
-
-
-async def running(sim: TelegramSimulator, db: Database, bid: str) -> dict[str, Any]:
-    """Wait until ``bid`` runs and its status message shows the first progress report.
-
-    Later reports are spaced by progress_min_interval_s (3 s), so a button pressed now
-    does not race with a report already on its way.
-    """
-    doc = await wait_status(db, bid, "running")
-    await eventually(lambda: _async("IN PROGRESS" in (status_message(sim, doc).text or "")))
-    return doc
-
-
-def status_message(sim: TelegramSimulator, doc: dict[str, Any]) -> ReceivedMessage:
-    where = doc["progress_message"]
-    return next(m for m in sim.inbox(where["chat_id"]) if m.message_id == where["message_id"])
-
-
 # the main flow ----------------------------------------------------------------------------
 
 
@@ -181,7 +91,7 @@ async def test_text_broadcast_reaches_everyone_once_and_ends_in_a_summary(
 
     assert await press(sim, confirm, "Send now") == "🚀 Confirmed"
     doc = await wait_status(db, bid, "completed")
-    await eventually(lambda: _summarised(sim, db, bid))
+    await eventually(lambda: summarised(sim, db, bid))
 
     for user in USERS[1:]:
         [received] = sim.inbox(user)
@@ -255,7 +165,7 @@ async def test_asking_times_out_and_cancel_aborts(
     await start(ask_timeout_s=0.05)
 
     await sim.feed_message(ADMIN, "/broadcast")
-    await eventually(lambda: _async(texts(sim)[-1].startswith("⏰ Timed out")))
+    await eventually(lambda: as_awaitable(texts(sim)[-1].startswith("⏰ Timed out")))
     await sim.feed_message(ADMIN, "too late")
     await sim.feed_message(ADMIN, "/broadcast")
     await sim.feed_message(ADMIN, "/cancel")
@@ -263,10 +173,6 @@ async def test_asking_times_out_and_cancel_aborts(
 
     assert texts(sim)[-1] == "Cancelled. Nothing was sent."
     assert await db["broadcasts"].count_documents({}) == 0
-
-
-async def _async(value: bool) -> bool:
-    return value
 
 
 # previews ---------------------------------------------------------------------------------
@@ -346,7 +252,7 @@ async def test_cancel_running_broadcast_by_button_and_by_command(
 
     assert await press(sim, status_message(sim, doc), "Cancel") == "🛑 Cancelled"
     doc = await wait_status(db, broadcast_id(first), "cancelled")
-    await eventually(lambda: _async("CANCELLED" in (status_message(sim, doc).text or "")))
+    await eventually(lambda: as_awaitable("CANCELLED" in (status_message(sim, doc).text or "")))
 
     second = await confirmation(sim, "/broadcast Two")
     await press(sim, second, "Send now")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import hydrogram
 from hydrogram.enums import ParseMode as HydrogramParseMode
+from hydrogram.errors import FloodWait
 from hydrogram.types import InlineKeyboardMarkup, Message
 
 from bot.app import Core
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from bot.queue import BroadcastQueue
 
 ADMINS_ONLY = "⛔ Admins only."
+#: A reply to an admin waits out a FloodWait up to this long, then gives up.
+SAY_FLOOD_WAIT_CAP_S = 30.0
 EXPIRED = "This button has expired."
 
 
@@ -95,7 +99,14 @@ class BotContext:
             options["reply_markup"] = markup
         if reply_to is not None:
             options["reply_to_message_id"] = reply_to
-        message: Message = await self.client.send_message(chat_id, text, **options)
+        try:
+            message: Message = await self.client.send_message(chat_id, text, **options)
+        except FloodWait as flood:  # the client never sleeps (sleep_threshold=0): we do, once
+            wait = float(flood.value or 0)
+            if wait > SAY_FLOOD_WAIT_CAP_S:
+                raise
+            await asyncio.sleep(wait)
+            message = await self.client.send_message(chat_id, text, **options)
         return message
 
     async def edit(

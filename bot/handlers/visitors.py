@@ -8,9 +8,9 @@ update from reaching them.
 from __future__ import annotations
 
 import logging
-import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import hydrogram
@@ -36,23 +36,17 @@ class RecentVisitors:
     """Which users were written recently, so a chatty user is not a write per message.
 
     A user is written when first seen, when the profile changed, and otherwise
-    at most once per ``every_s`` seconds; ``last_seen`` is exact to that.
+    at most once per ``every``; ``last_seen`` is exact to that.
     """
 
-    def __init__(
-        self,
-        every_s: float = 60.0,
-        capacity: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.every_s, self.capacity, self.clock = every_s, capacity, clock
-        self._seen: OrderedDict[int, tuple[UserProfile, float]] = OrderedDict()
+    def __init__(self, every: timedelta = timedelta(minutes=1), capacity: int = 10_000) -> None:
+        self.every, self.capacity = every, capacity
+        self._seen: OrderedDict[int, tuple[UserProfile, datetime]] = OrderedDict()
 
-    def due(self, profile: UserProfile) -> bool:
-        """Whether to write ``profile`` now; if so it counts as written."""
-        now = self.clock()
+    def due(self, profile: UserProfile, now: datetime) -> bool:
+        """Whether to write ``profile`` at ``now``; if so it counts as written."""
         last = self._seen.get(profile.user_id)
-        if last is not None and last[0] == profile and now - last[1] < self.every_s:
+        if last is not None and last[0] == profile and timedelta(0) <= now - last[1] < self.every:
             return False
         self._seen[profile.user_id] = (profile, now)
         self._seen.move_to_end(profile.user_id)
@@ -60,9 +54,10 @@ class RecentVisitors:
             self._seen.popitem(last=False)
         return True
 
-    def forget(self, user_id: int) -> None:
-        """Write ``user_id`` at the next message (after the pipeline marked them)."""
-        self._seen.pop(user_id, None)
+    def forget(self, user_ids: Sequence[int]) -> None:
+        """Write these users at their next message (the pipeline just marked them)."""
+        for uid in user_ids:
+            self._seen.pop(uid, None)
 
 
 def visitor_handlers(ctx: BotContext, visitors: RecentVisitors) -> list[Any]:
@@ -96,9 +91,9 @@ async def record_visit(ctx: BotContext, visitors: RecentVisitors, message: Messa
     profile = profile_of(message)
     if profile is None:
         return
-    start = is_start(message.text or "")
-    if start or visitors.due(profile):
-        await ctx.core.users.record(profile, ctx.now())
+    start, now = is_start(message.text or ""), ctx.now()
+    if visitors.due(profile, now) or start:
+        await ctx.core.users.record(profile, now)
     if start:
         await _welcome(ctx, message, profile.user_id)
 

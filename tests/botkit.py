@@ -1,0 +1,124 @@
+"""Driving the installed bot through the simulator: shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.app import utc_now
+from bot.mongo import Database
+from bot.pipeline import PipelineConfig
+from bot.simulator import ReceivedMessage, TelegramSimulator
+
+ADMIN = 1_000_001
+# control_poll_s is not lower: bot/inmemory.py's offloaded calls leave an un-awaited coroutine
+# when the run cancels its watcher mid-query, and filterwarnings=error turns that into a failure.
+FAST = PipelineConfig(concurrency=4, progress_every=1, flush_interval_s=0.01, control_poll_s=0.05)
+
+
+class ShiftedClock:
+    """The wall clock plus an offset a test moves forward: "three days later" in no time."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward by ``delta``."""
+        self.offset += delta
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> None:
+    """Poll ``check``: the queue runs broadcasts in a task of its own, with no event to await."""
+    async with asyncio.timeout(within_s):
+        while not await check():  # noqa: ASYNC110 (polling MongoDB and the simulator)
+            await asyncio.sleep(0.01)
+
+
+async def wait_status(db: Database, bid: str, *statuses: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    async def reached() -> bool:
+        doc = await db["broadcasts"].find_one({"_id": bid})
+        found.update(doc or {})
+        return doc is not None and doc["status"] in statuses
+
+    await eventually(reached)
+    return found
+
+
+def last(sim: TelegramSimulator, chat: int = ADMIN) -> ReceivedMessage:
+    return sim.inbox(chat)[-1]
+
+
+def texts(sim: TelegramSimulator, chat: int = ADMIN) -> list[str]:
+    return [m.text or "" for m in sim.inbox(chat)]
+
+
+def button(message: ReceivedMessage, label: str) -> bytes:
+    for row in message.buttons:
+        for text, data in row:
+            if label in text and data is not None:
+                return data.encode()
+    raise AssertionError(f"no button {label!r} in {message.buttons}")
+
+
+def broadcast_id(message: ReceivedMessage) -> str:
+    assert message.text is not None
+    return next(w for w in message.text.split() if w.startswith("bc_"))
+
+
+async def confirmation(sim: TelegramSimulator, command: str, **options: Any) -> ReceivedMessage:
+    await sim.feed_message(ADMIN, command, **options)
+    message = last(sim)
+    assert message.text is not None
+    assert message.text.startswith("📢 Ready to broadcast"), message.text
+    return message
+
+
+async def press(
+    sim: TelegramSimulator, message: ReceivedMessage, label: str, user: int = ADMIN
+) -> str | None:
+    await sim.feed_callback(user, message.message_id, button(message, label))
+    return sim.callback_answers[-1].text
+
+
+async def send_now(sim: TelegramSimulator, db: Database, command: str, **options: Any) -> str:
+    """Confirm ``command`` and wait until its broadcast has completed and been summarised."""
+    confirm = await confirmation(sim, command, **options)
+    assert await press(sim, confirm, "Send now") == "🚀 Confirmed"
+    bid = broadcast_id(confirm)
+    await wait_status(db, bid, "completed")
+    await eventually(lambda: summarised(sim, db, bid))
+    return bid
+
+
+async def summarised(sim: TelegramSimulator, db: Database, bid: str) -> bool:
+    doc = await db["broadcasts"].find_one({"_id": bid})
+    where = doc["progress_message"]
+    status = next(m for m in sim.inbox(ADMIN) if m.message_id == where["message_id"])
+    return "BROADCAST COMPLETED" in (status.text or "")
+
+
+async def running(sim: TelegramSimulator, db: Database, bid: str) -> dict[str, Any]:
+    """Wait until ``bid`` runs and its status message shows the first progress report.
+
+    Later reports are spaced by progress_min_interval_s (3 s), so a button pressed now
+    does not race with a report already on its way.
+    """
+    doc = await wait_status(db, bid, "running")
+    await eventually(lambda: as_awaitable("IN PROGRESS" in (status_message(sim, doc).text or "")))
+    return doc
+
+
+def status_message(sim: TelegramSimulator, doc: dict[str, Any]) -> ReceivedMessage:
+    where = doc["progress_message"]
+    return next(m for m in sim.inbox(where["chat_id"]) if m.message_id == where["message_id"])
+
+
+async def as_awaitable(value: bool) -> bool:
+    return value
