@@ -76,7 +76,8 @@ async def people_talk(sim: TelegramSimulator, people: list[tuple[int, str, bool]
 
 
 def receivers(sim: TelegramSimulator, text: str) -> set[int]:
-    return {uid for uid, *_ in [*PEOPLE, (QUIET,)] if text in texts(sim, uid)}
+    everyone = [uid for uid, _, _ in PEOPLE] + [QUIET]
+    return {uid for uid in everyone if text in texts(sim, uid)}
 
 
 async def test_users_who_write_are_recorded_with_what_telegram_tells(
@@ -198,7 +199,8 @@ async def test_scheduled_active_1d_counts_activity_from_the_day_it_runs(
     clock.advance(timedelta(hours=11))
     await sim.feed_message(5003, "me too")  # day 3 - 1 h
     clock.advance(timedelta(hours=1, seconds=1))
-    await bot.scheduler.sync()  # type: ignore[union-attr]  (the sweep would, within 0.5 s)
+    assert bot.scheduler is not None
+    await bot.scheduler.sync()  # the sweep would, within 0.5 s
     doc = await wait_status(db, bid, "completed")
 
     assert receivers(sim, "Day three") == {5002, 5003}
