@@ -193,7 +193,7 @@ class ScheduleBook:
         )
         if not (created or advanced):
             return None
-        return Fired(str(child["_id"]), doc["schedule"], next_at) if created else None
+        return Fired(str(child["broadcast_id"]), doc["schedule"], next_at) if created else None
 
     async def confirm(self, broadcast_id: str, by: int, now: datetime) -> dict[str, Any] | None:
         """Draft -> scheduled, if its time is still ahead; the document, or None."""

@@ -31,6 +31,10 @@ class ShiftedClock:
         """Move the clock forward by ``delta``."""
         self.offset += delta
 
+    def set(self, moment: datetime) -> None:
+        """Make it ``moment`` now (and let it run on from there)."""
+        self.offset = moment - utc_now()
+
 
 async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> None:
     """Poll ``check``: the queue runs broadcasts in a task of its own, with no event to await."""

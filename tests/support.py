@@ -93,8 +93,11 @@ def receipts(sim: TelegramSimulator, users: Iterable[int]) -> dict[int, int]:
 
 
 def quick_scheduler(
-    job_store: Callable[[], Any], grace: timedelta = timedelta(hours=1), holder: str | None = None
+    job_store: Callable[[], Any],
+    grace: timedelta = timedelta(hours=1),
+    holder: str | None = None,
+    sweep_every_s: float = 0.5,
 ) -> SchedulerSetup:
     """A scheduler for tests: the lease renewed every 0.2 s and lost after 1 s of silence."""
-    timing = RuntimeTiming(renew_every_s=0.2, sweep_every_s=0.5, grace=grace)
+    timing = RuntimeTiming(renew_every_s=0.2, sweep_every_s=sweep_every_s, grace=grace)
     return SchedulerSetup(job_store=job_store, timing=timing, lease_ttl_s=1.0, holder=holder)

@@ -1,0 +1,267 @@
+"""Scheduled broadcasts end to end: commands, firing, restarts, downtime and two instances.
+
+The bot's wall clock is a :class:`ShiftedClock` that tests move forward by hours
+or days; the sweep (every 0.5 s) sees the new time. APScheduler's own jobs run
+on real time, so they fire only in the test that schedules a second ahead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.install import BroadcastBot, install
+from bot.mongo import Database, as_utc
+from bot.simulator import TelegramSimulator
+from config.settings import Settings
+from tests.botkit import (
+    ADMIN,
+    FAST,
+    ShiftedClock,
+    broadcast_id,
+    eventually,
+    last,
+    press,
+    summarised,
+    texts,
+    wait_status,
+)
+from tests.support import quick_scheduler, seed
+
+USERS = [6001, 6002, 6003]
+
+Start = Callable[..., Awaitable[BroadcastBot]]
+
+
+@pytest.fixture
+def clock() -> ShiftedClock:
+    return ShiftedClock()
+
+
+@pytest.fixture
+async def start(
+    db: Database, sim: TelegramSimulator, job_store: Callable[[], Any], clock: ShiftedClock
+) -> AsyncIterator[Start]:
+    """Start a bot instance on the shared database, simulator, job store and clock."""
+    bots: list[BroadcastBot] = []
+    await seed(db, sim, USERS)
+
+    async def start_bot(holder: str = "a", **options: Any) -> BroadcastBot:
+        settings = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=1000)
+        bot = await install(
+            sim,
+            db,
+            settings,
+            config=FAST,
+            scheduler=quick_scheduler(job_store, holder=holder, **options),
+            wall_clock=clock,
+        )
+        bots.append(bot)
+        return bot
+
+    yield start_bot
+    for bot in bots:
+        await bot.stop()
+
+
+async def schedule(sim: TelegramSimulator, command: str) -> str:
+    """Send a scheduling command, press Schedule, return the broadcast id."""
+    await sim.feed_message(ADMIN, command)
+    confirm = last(sim)
+    assert (confirm.text or "").startswith("🗓 Ready to schedule"), confirm.text
+    assert await press(sim, confirm, "Schedule") == "🗓 Scheduled"
+    return broadcast_id(confirm)
+
+
+def copies(sim: TelegramSimulator, text: str) -> dict[int, int]:
+    return {uid: texts(sim, uid).count(text) for uid in USERS}
+
+
+async def due_time(db: Database, bid: str) -> datetime:
+    doc = await db["broadcasts"].find_one({"_id": bid})
+    due = as_utc(doc["scheduled_for"])
+    assert due is not None
+    return due
+
+
+async def test_confirmation_repeats_the_time_in_the_admins_zone(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    await start()
+    clock.set(datetime(2026, 11, 29, 12, 46, tzinfo=UTC))  # 17:46 in Tashkent
+    await sim.feed_message(ADMIN, "/broadcast_timezone Asia/Tashkent")
+    assert "Asia/Tashkent" in texts(sim)[-1]
+
+    await sim.feed_message(ADMIN, "/broadcast_schedule tomorrow 9am | Good morning")
+
+    text = last(sim).text or ""
+    assert "⏰ When: Mon 30 Nov 2026 09:00 Asia/Tashkent, in 15 h 14 m" in text
+    assert await db["broadcasts"].count_documents({"status": "draft"}) == 1
+    assert await db["broadcasts"].count_documents({"status": "scheduled"}) == 0
+
+
+async def test_a_one_off_fires_once_at_its_time(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    bot = await start(sweep_every_s=60)  # only APScheduler's job can fire it in time
+    bid = await schedule(sim, "/broadcast --at 'in 1 hour' Once")
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    await db["broadcasts"].update_one({"_id": bid}, {"$set": {"scheduled_for": soon}})
+    assert bot.scheduler is not None
+    await bot.scheduler.changed()  # the job moves to the new time
+
+    doc = await wait_status(db, bid, "completed")
+    await asyncio.sleep(1.2)  # a second firing would have happened by now
+
+    assert copies(sim, "Once") == dict.fromkeys(USERS, 1)
+    assert [e["action"] for e in doc["audit"]].count("due") == 1
+    assert doc["progress_message"]["chat_id"] == ADMIN  # live progress, then the summary
+    await eventually(lambda: summarised(sim, db, bid))
+
+
+async def test_a_repeating_broadcast_runs_on_each_occurrence_until_its_end(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    await start()
+    day0 = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    clock.set(day0)
+    bid = await schedule(
+        sim, "/broadcast --at 'tomorrow 9:00' --every 'day 09:00' --until '2026-12-04 12:00' Tick"
+    )
+
+    for day in (1, 2, 3, 4):
+        clock.set(day0 + timedelta(days=day, hours=2, seconds=1))
+        await eventually(lambda: _settled(db))
+
+    runs = await db["broadcasts"].find({"schedule_id": bid}).to_list(None)
+    assert sorted(r["occurrence_at"].day for r in runs) == [2, 3, 4]
+    assert {r["status"] for r in runs} == {"completed"}
+    assert copies(sim, "Tick") == dict.fromkeys(USERS, 3)
+    template = await db["broadcasts"].find_one({"_id": bid})
+    assert template["status"] == "completed"
+    assert template["audit"][-1]["action"] == "ended"
+
+
+async def _settled(db: Database) -> bool:
+    """Nothing due is left waiting, and nothing is queued or running."""
+    await asyncio.sleep(0.6)  # a sweep passes: what became due is queued by now
+    busy: int = await db["broadcasts"].count_documents({"status": {"$in": ["queued", "running"]}})
+    return busy == 0
+
+
+async def test_a_restart_before_the_time_keeps_the_schedule(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    first = await start("a")
+    bid = await schedule(sim, "/broadcast --at 'in 1 hour' Kept")
+    await first.stop()
+
+    second = await start("b")
+    assert second.scheduler is not None
+    await eventually(lambda: _has_job(second, bid))
+    clock.advance(timedelta(hours=1, seconds=1))
+
+    await wait_status(db, bid, "completed")
+    assert copies(sim, "Kept") == dict.fromkeys(USERS, 1)
+
+
+async def _has_job(bot: BroadcastBot, bid: str) -> bool:
+    jobs = bot.scheduler.jobs if bot.scheduler else None
+    return jobs is not None and bid in await jobs.jobs()
+
+
+async def test_a_restart_30_minutes_late_runs_it_at_once(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    first = await start("a")
+    bid = await schedule(sim, "/broadcast --at 'in 1 hour' Late")
+    await first.stop()
+    clock.advance(timedelta(hours=1, minutes=30))
+
+    await start("b")
+
+    await wait_status(db, bid, "completed")
+    assert copies(sim, "Late") == dict.fromkeys(USERS, 1)
+
+
+async def test_a_restart_2_hours_late_marks_it_missed_and_tells_the_admin(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    first = await start("a")
+    bid = await schedule(sim, "/broadcast --at 'in 1 hour' Too late")
+    await first.stop()
+    clock.advance(timedelta(hours=3))
+
+    await start("b")
+
+    await wait_status(db, bid, "missed")
+    await eventually(lambda: _said(sim, f"⌛ Scheduled broadcast {bid} was missed"))
+    assert copies(sim, "Too late") == dict.fromkeys(USERS, 0)
+    await sim.feed_message(ADMIN, f"/broadcast_reschedule {bid} in 10 minutes")
+    assert f"🗓 {bid} moved to" in texts(sim)[-1]
+    assert (await db["broadcasts"].find_one({"_id": bid}))["status"] == "scheduled"
+
+
+async def _said(sim: TelegramSimulator, fragment: str) -> bool:
+    return any(fragment in text for text in texts(sim))
+
+
+async def test_cancel_and_reschedule_change_the_pending_jobs(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    bot = await start()
+    dropped = await schedule(sim, "/broadcast --at 'in 1 hour' Dropped")
+    moved = await schedule(sim, "/broadcast --at 'in 1 hour' Moved")
+    start_time = await due_time(db, moved)
+
+    await sim.feed_message(ADMIN, f"/broadcast_cancel {dropped}")
+    await sim.feed_message(ADMIN, f"/broadcast_reschedule {moved} in 3 hours")
+
+    assert bot.scheduler is not None
+    assert bot.scheduler.jobs is not None
+    jobs = await bot.scheduler.jobs.jobs()
+    assert dropped not in jobs
+    assert jobs[moved] == await due_time(db, moved) > start_time + timedelta(hours=1)
+    await sim.feed_message(ADMIN, "/broadcast_scheduled")
+    assert moved in texts(sim)[-1]
+    assert dropped not in texts(sim)[-1]
+    clock.advance(timedelta(hours=1, minutes=1))
+    await asyncio.sleep(0.7)  # a sweep passes: nothing is due
+    assert (await db["broadcasts"].find_one({"_id": moved}))["status"] == "scheduled"
+    clock.advance(timedelta(hours=2))
+    await wait_status(db, moved, "completed")
+    assert copies(sim, "Moved") == dict.fromkeys(USERS, 1)
+    assert copies(sim, "Dropped") == dict.fromkeys(USERS, 0)
+
+
+async def test_two_instances_send_once_and_the_standby_takes_over(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    leader = await start("a")
+    standby = await start("b")
+    assert leader.scheduler is not None
+    assert standby.scheduler is not None
+    assert leader.scheduler.is_leader
+    assert not standby.scheduler.is_leader
+    first = await schedule(sim, "/broadcast --at 'in 1 hour' First")
+    clock.advance(timedelta(hours=1, seconds=1))
+    await wait_status(db, first, "completed")
+
+    await leader.scheduler.abandon()  # a crash: the lease is not released
+    await eventually(lambda: _leads(standby), within_s=3.0)
+    second = await schedule(sim, "/broadcast --at 'in 1 hour' Second")
+    clock.advance(timedelta(hours=1, seconds=1))
+    await wait_status(db, second, "completed")
+
+    assert copies(sim, "First") == dict.fromkeys(USERS, 1)
+    assert copies(sim, "Second") == dict.fromkeys(USERS, 1)
+    lease = await db["broadcast_leases"].find_one({"_id": "scheduler"})
+    assert lease["holder"] == "b"
+
+
+async def _leads(bot: BroadcastBot) -> bool:
+    return bot.scheduler is not None and bot.scheduler.is_leader
