@@ -78,7 +78,7 @@ def plan(
     """Compare scheduled broadcasts with the scheduler's jobs (pure).
 
     Due within ``grace``: fire now; due longer ago: missed; in the future: a job
-    at ``scheduled_for`` unless one is there; jobs of anything else: removed.
+    at ``scheduled_for`` unless one is there; jobs of anything not scheduled: removed.
     """
     result = Plan()
     for doc in scheduled:
@@ -90,16 +90,9 @@ def plan(
             (result.fire if now - due <= grace else result.miss).append(bid)
         elif jobs.get(bid) != due:
             result.put[bid] = due
-    result.remove = sorted(set(jobs) - set(result.put) - _future(scheduled, now))
+    live = {str(doc["_id"]) for doc in scheduled if doc.get("scheduled_for") is not None}
+    result.remove = sorted(set(jobs) - live)  # a due one's job is replaced as it fires
     return result
-
-
-def _future(scheduled: list[dict[str, Any]], now: datetime) -> set[str]:
-    return {
-        str(doc["_id"])
-        for doc in scheduled
-        if (due := as_utc(doc.get("scheduled_for"))) is not None and due > now
-    }
 
 
 def occurrence_id(schedule_id: str, due: datetime) -> str:

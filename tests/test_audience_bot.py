@@ -117,6 +117,11 @@ async def test_lang_de_excluding_premium_reaches_exactly_the_german_non_premium_
     assert doc["requested_target"]["excludes"] == ["premium"]
     compiled = load_filter(doc["target"]["compiled"])
     assert {"$nor": [{"is_premium": True}]} in compiled["$and"]
+    await sim.feed_message(ADMIN, f"/broadcast_history {broadcast_id(confirm)}")
+    record = texts(sim)[-1]
+    assert "🎯 Target: lang:de, excluding premium" in record
+    assert "🔎 Filter at" in record
+    assert '"$nor": [{"is_premium": true}]' in record
 
 
 async def test_blocked_user_who_writes_again_is_eligible_again(

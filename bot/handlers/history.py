@@ -12,8 +12,9 @@ from bot.errors import BroadcastNotFoundError
 from bot.handlers import controls
 from bot.handlers.context import BotContext
 from bot.report import ERROR_LABELS, duration_text, percent
-from bot.store import ACTIVE
+from bot.store import ACTIVE, BroadcastStatus
 
+FILTER_SHOWN = 300
 STATUS_ICONS = {
     "draft": "📝",
     "queued": "🕒",
@@ -54,6 +55,8 @@ async def on_cancel(ctx: BotContext, message: Message, request: CancelRequest) -
         if before["status"] in ACTIVE:
             text += " Sending stops within a second; the status message shows the summary."
         await controls.cancelled_before_start(ctx, before)
+        if before["status"] == BroadcastStatus.SCHEDULED:
+            await ctx.schedules_changed()  # its job goes too
     else:
         status = await ctx.core.store.status(bid)
         text = f"{bid} is already {status.value}: nothing to cancel."
@@ -90,6 +93,8 @@ def record_text(doc: dict[str, Any]) -> str:
     lines += [
         f"👤 Created by {_who(doc)} at {_when(doc.get('created_at'))}",
         f"🎯 Target: {_target(doc)}" + (" (test mode)" if doc.get("test_mode") else ""),
+        *_how_targeted(doc),
+        *_schedule_lines(doc),
     ]
     for label, key in (("Started", "started_at"), ("Finished", "completed_at")):
         if doc.get(key):
@@ -116,6 +121,28 @@ def record_text(doc: dict[str, Any]) -> str:
             f"• {_when(e.get('at'))} {e.get('action')} by {e.get('by') or 'the bot'}" for e in audit
         ]
     return "\n".join(lines)
+
+
+def _how_targeted(doc: dict[str, Any]) -> list[str]:
+    """The filter the segments compiled to when sending started, shortened."""
+    target = doc.get("target") or {}
+    compiled = target.get("compiled")
+    if not isinstance(compiled, str):
+        return []
+    shown = compiled if len(compiled) <= FILTER_SHOWN else compiled[: FILTER_SHOWN - 1] + "…"
+    return [f"🔎 Filter at {_when(target.get('compiled_at'))}: {shown}"]
+
+
+def _schedule_lines(doc: dict[str, Any]) -> list[str]:
+    lines = []
+    if doc.get("schedule_id"):
+        lines.append(f"🔁 Run of {doc['schedule_id']} due {_when(doc.get('occurrence_at'))}")
+    schedule = doc.get("schedule")
+    if isinstance(schedule, dict):
+        lines.append(f"🗓 Schedule: {schedule.get('text') or '?'} ({schedule.get('timezone')})")
+        if doc.get("scheduled_for"):
+            lines.append(f"⏰ Next: {_when(doc['scheduled_for'])}")
+    return lines
 
 
 def _when(value: Any) -> str:
