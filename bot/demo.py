@@ -15,7 +15,7 @@ import math
 import random
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app import Tuning, build_core, utc_now
@@ -27,8 +27,11 @@ from bot.policy import ProgressSnapshot
 from bot.report import Summary, progress_text, summary_text
 from bot.service import Audience
 from bot.simulator import TelegramSimulator, UserState
+from segments import SegmentCatalog, SegmentError
 
 ADMIN_ID = 1_000_001
+#: The simulated audience's languages, in turn by user id.
+LANGUAGES = ("en", "en", "de", "ru", "es", "pt-br")
 FIRST_USER_ID = 2_000_000
 DEMO_TEXT = (
     "<b>Big news!</b> Broadcast Manager delivered this to every one of you "
@@ -57,6 +60,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--telegram-limit", type=int, default=30, help="msg/s the simulated Telegram allows"
     )
     parser.add_argument("--concurrency", type=int, default=None, help="workers (default: auto)")
+    parser.add_argument(
+        "--segment",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only users in this segment, e.g. lang:de, premium, active_7d (repeatable)",
+    )
+    parser.add_argument(
+        "--exclude", action="append", default=[], metavar="NAME", help="leave out a segment"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -67,6 +80,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--blocked + --deactivated must not exceed 1")
     if not 0 < args.rate <= 1000 or not 1 <= args.telegram_limit <= 1000:
         parser.error("--rate must be in (0, 1000] and --telegram-limit in 1..1000")
+    try:
+        SegmentCatalog().check(args.segment, args.exclude)
+    except SegmentError as error:
+        parser.error(str(error))
     return args
 
 
@@ -112,18 +129,21 @@ async def seed_users(db: Database, sim: TelegramSimulator, audience: SimulatedAu
     ids = sorted(audience.active + audience.blocked + audience.deactivated)
     for start in range(0, len(ids), 5000):
         await db["users"].insert_many(
-            [
-                {
-                    "user_id": uid,
-                    "first_name": f"User {uid}",
-                    "language_code": "en",
-                    "terms_accepted": True,
-                    "created_at": now - timedelta(days=uid % 365),
-                    "last_seen": now - timedelta(days=uid % 30),
-                }
-                for uid in ids[start : start + 5000]
-            ]
+            [user_document(uid, now) for uid in ids[start : start + 5000]]
         )
+
+
+def user_document(uid: int, now: datetime) -> dict[str, Any]:
+    """A simulated user with a language, a premium flag and activity spread out by id."""
+    return {
+        "user_id": uid,
+        "first_name": f"User {uid}",
+        "language_code": LANGUAGES[uid % len(LANGUAGES)],
+        "is_premium": uid % 7 == 0,
+        "terms_accepted": True,
+        "created_at": now - timedelta(days=uid % 365),
+        "last_seen": now - timedelta(days=uid % 30, hours=uid % 24),
+    }
 
 
 class TerminalProgress:
@@ -161,19 +181,28 @@ async def run_demo(args: argparse.Namespace) -> tuple[Summary, dict[str, Any]]:
         core = build_core(db, sim, tuning, config=config)
         await core.ensure_indexes()
         content = TextContent(DEMO_TEXT, ParseMode.HTML)
-        bid = await core.service.create(content, Audience(query={}), admin_id=ADMIN_ID)
+        catalog = core.segments
+        description = catalog.describe(args.segment, args.exclude)
+        target = Audience.of_segments(args.segment, args.exclude, description)
+        bid = await core.service.create(content, target, admin_id=ADMIN_ID)
         await core.service.start(bid, by=ADMIN_ID)
         progress = None if args.json else TerminalProgress()
         summary = await core.service.run(bid, progress)
+        query = catalog.compile(args.segment, args.exclude, utc_now())
+        targeted = {uid async for ids in core.users.stream_ids(query, 5000) for uid in ids}
     finally:
         await sim.stop()
-    return summary, figures(summary, sim, audience, args)
+    return summary, figures(summary, sim, audience, args, targeted & set(audience.active))
 
 
 def figures(
-    summary: Summary, sim: TelegramSimulator, audience: SimulatedAudience, args: argparse.Namespace
+    summary: Summary,
+    sim: TelegramSimulator,
+    audience: SimulatedAudience,
+    args: argparse.Namespace,
+    targeted_active: set[int],
 ) -> dict[str, Any]:
-    """The demo's JSON object."""
+    """The demo's JSON object; ``targeted_active``: the active users the segments select."""
     counts = sim.received_counts()
     counts.pop(ADMIN_ID, None)
     done = summary.sent + summary.failed
@@ -184,7 +213,9 @@ def figures(
         "unknown": summary.unknown,
         "errors": summary.errors,
         "duplicates": sum(1 for n in counts.values() if n > 1),
-        "missing": sum(1 for uid in audience.active if counts.get(uid, 0) == 0),
+        "missing": sum(1 for uid in targeted_active if counts.get(uid, 0) == 0),
+        "outside_target": sum(1 for uid in counts if uid not in targeted_active),
+        "target": {"segments": args.segment, "excludes": args.exclude},
         "flood_waits": sim.flood_waits,
         "duration_s": round(summary.duration_s, 3),
         "achieved_rate": round(done / summary.duration_s, 2) if summary.duration_s else 0.0,

@@ -22,6 +22,18 @@ def test_demo_json_accounts_for_every_recipient(capsys: pytest.CaptureFixture[st
     assert result["flood_waits"] == 0
 
 
+def test_demo_sends_to_a_segment_only(capsys: pytest.CaptureFixture[str]) -> None:
+    args = "demo --users 600 --blocked 0 --deactivated 0 --rate 1000 --telegram-limit 1000"
+    args += " --latency-ms 0 --segment lang:de --exclude premium --json"
+    assert main(args.split()) == 0
+    result = json.loads(capsys.readouterr().out)
+    # ids 2_000_000 + i, languages in turn by id (every 6th from "de"), premium every 7th
+    german = [uid for uid in range(2_000_000, 2_000_600) if uid % 6 == 2]
+    expected = [uid for uid in german if uid % 7 != 0]
+    assert result["total"] == result["sent"] == len(expected)
+    assert result["missing"] == result["outside_target"] == result["duplicates"] == 0
+
+
 def test_demo_draws_progress_and_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         main(
@@ -51,6 +63,7 @@ def test_demo_draws_progress_and_summary(capsys: pytest.CaptureFixture[str]) -> 
         ("demo --blocked 1.5", "must be between 0 and 1"),
         ("demo --blocked 0.7 --deactivated 0.5", "must not exceed 1"),
         ("demo --rate 5000", "--rate must be in"),
+        ("demo --segment vip", 'Unknown segment "vip"'),
     ],
 )
 def test_demo_rejects_bad_options(
