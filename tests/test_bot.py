@@ -499,3 +499,25 @@ def test_run_without_credentials_names_them_and_points_at_the_demo(
     error = capsys.readouterr().err
     assert "API_ID, API_HASH not set" in error
     assert "python -m bot demo" in error
+
+
+def test_run_with_a_bad_segments_file_stops_before_connecting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "segments.toml").write_text(
+        '[segments.sneaky]\ndescription = "x"\nfilter = { "$where" = "sleep(1000)" }\n'
+    )
+    monkeypatch.setenv("API_ID", "12345")
+    monkeypatch.setenv("API_HASH", "0123456789abcdef0123456789abcdef")
+    monkeypatch.setenv("BOT_TOKEN", "123456:" + "T" * 35)
+    monkeypatch.setenv("SEGMENTS_FILE", "segments.toml")
+
+    assert main(["run"]) == 2
+
+    error = capsys.readouterr().err
+    assert "segments.toml" in error
+    assert '"sneaky"' in error
+    assert "$where" in error

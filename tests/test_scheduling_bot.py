@@ -265,3 +265,26 @@ async def test_two_instances_send_once_and_the_standby_takes_over(
 
 async def _leads(bot: BroadcastBot) -> bool:
     return bot.scheduler is not None and bot.scheduler.is_leader
+
+
+async def test_a_reply_with_only_the_time_schedules_that_message(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    await start()
+    photo = await sim.feed_message(ADMIN, "Our new office", media="photo")
+
+    await sim.feed_message(ADMIN, "/broadcast_schedule in 2 hours", reply_to_message_id=photo)
+    confirm = last(sim)
+    assert "📝 Message: Copy of a photo: Our new office" in (confirm.text or "")
+    await press(sim, confirm, "Schedule")
+    await sim.feed_message(ADMIN, "/broadcast_schedule in 3 hours\n--silent Two lines\nof text")
+    second = last(sim)
+    await press(sim, second, "Schedule")
+    clock.advance(timedelta(hours=2, seconds=1))
+    await wait_status(db, broadcast_id(confirm), "completed")
+    clock.advance(timedelta(hours=1))
+    await wait_status(db, broadcast_id(second), "completed")
+
+    assert all(sim.inbox(uid)[0].media == "photo" for uid in USERS)
+    assert copies(sim, "Our new office") == dict.fromkeys(USERS, 1)
+    assert copies(sim, "Two lines\nof text") == dict.fromkeys(USERS, 1)
