@@ -27,7 +27,7 @@ from bot.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_handlers
 from bot.mongo import Database
 from bot.pipeline import PipelineConfig, ProgressCallback, WallClock
 from bot.queue import BroadcastQueue
-from bot.report import Summary
+from bot.report import Summary, summary_text
 from bot.status import StatusMessage
 from config.settings import Settings
 from scheduler.jobs import JobScheduler, mongo_store_factory
@@ -137,6 +137,11 @@ async def install(
         )
         if status is not None:
             await status.finish(summary, by=_finished_by(doc, summary))
+        elif doc.get("schedule") or doc.get("schedule_id"):
+            # Started by a scheduler that stopped before showing progress: the summary
+            # still reaches the admin who scheduled it.
+            text = summary_text(summary, _finished_by(doc, summary))
+            await context.say(int(doc["admin_id"]), text)
 
     queue = BroadcastQueue(core, status_for, on_finished)
     context = BotContext(

@@ -26,6 +26,7 @@ from scheduler.recurrence import Recurrence
 ONCE, REPEATING = "once", "repeating"
 #: A job that fires this much before the stored time is stale (the broadcast was moved).
 EARLY_SLACK = timedelta(seconds=2)
+MAX_ID_ATTEMPTS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +96,14 @@ def plan(
     return result
 
 
-def occurrence_id(schedule_id: str, due: datetime) -> str:
-    """The id of a repeating broadcast's run at ``due``: the same for every scheduler."""
-    digest = hashlib.sha256(f"{schedule_id}@{due.isoformat()}".encode()).hexdigest()[:4]
-    return f"bc_{due:%Y%m%d_%H%M%S}_{digest}"
+def occurrence_id(schedule_id: str, due: datetime, attempt: int = 0) -> str:
+    """The id of a repeating broadcast's run at ``due``: the same for every scheduler.
+
+    ``attempt`` picks another id when the first belongs to a different broadcast
+    (another schedule due the same second, 1 in 65,536).
+    """
+    key = f"{schedule_id}@{due.isoformat()}#{attempt}"
+    return f"bc_{due:%Y%m%d_%H%M%S}_{hashlib.sha256(key.encode()).hexdigest()[:4]}"
 
 
 class ScheduleBook:
@@ -135,13 +140,18 @@ class ScheduleBook:
             return Fired(broadcast_id, doc["schedule"]) if moved else None
         return await self._run_occurrence(doc, now, BroadcastStatus.QUEUED)
 
-    async def miss(self, broadcast_id: str, now: datetime) -> Fired | None:
-        """Mark a broadcast (or a schedule's run) whose time passed too long ago as missed."""
+    async def miss(self, broadcast_id: str, now: datetime, grace: timedelta) -> Fired | None:
+        """Mark a broadcast (or a schedule's run) due more than ``grace`` ago as missed.
+
+        None if it is not scheduled or not that late: a repeating schedule already
+        moved on to its next run is not missed again.
+        """
         try:
             doc = await self.store.get(broadcast_id)
         except BroadcastNotFoundError:
             return None
-        if doc["status"] != BroadcastStatus.SCHEDULED or doc.get("scheduled_for") is None:
+        due = as_utc(doc.get("scheduled_for"))
+        if doc["status"] != BroadcastStatus.SCHEDULED or due is None or due + grace >= now:
             return None
         if doc["schedule"]["kind"] == ONCE:
             moved = await self.store.transition(
@@ -166,12 +176,11 @@ class ScheduleBook:
             _audience(doc),
             admin_id=doc["admin_id"],
             admin_name=doc.get("admin_username"),
-            broadcast_id=occurrence_id(schedule_id, due),
         )
         child |= {"status": status.value, "schedule_id": schedule_id, "occurrence_at": due}
         if status is BroadcastStatus.MISSED:
             child["audit"].append({"action": "missed", "by": None, "at": now})
-        created = await self.store.insert_once(child)
+        created = await self._insert_run(child, schedule_id, due)
         next_at = next_occurrence(doc["schedule"], max(due, now))
         fields: dict[str, Any] = {"scheduled_for": next_at}
         fields["schedule.runs"] = int(doc["schedule"].get("runs", 0)) + 1
@@ -187,6 +196,20 @@ class ScheduleBook:
         if not (created or advanced):
             return None
         return Fired(str(child["broadcast_id"]), doc["schedule"], next_at) if created else None
+
+    async def _insert_run(self, child: dict[str, Any], schedule_id: str, due: datetime) -> bool:
+        """Insert the run under its derived id; False if another scheduler already did."""
+        for attempt in range(MAX_ID_ATTEMPTS):
+            child["broadcast_id"] = occurrence_id(schedule_id, due, attempt)
+            if await self.store.insert_once(child):
+                return True
+            existing = await self.store.get(child["broadcast_id"])
+            if (
+                existing.get("schedule_id") == schedule_id
+                and as_utc(existing.get("occurrence_at")) == due
+            ):
+                return False
+        raise RuntimeError(f"no free id for the run of {schedule_id} at {due}")
 
     async def confirm(self, broadcast_id: str, by: int, now: datetime) -> dict[str, Any] | None:
         """Draft -> scheduled, if its time is still ahead; the document, or None."""

@@ -41,11 +41,26 @@ class MongoUserDirectory:
         self._on_marked.append(listener)
 
     async def ensure_indexes(self, extra: Sequence[str] = ()) -> None:
-        """``user_id`` for look-ups, plus ``extra`` fields (what segments filter on)."""
-        await self.docs.create_index(self.fields.user_id, name="user_id")
-        for name in dict.fromkeys(extra):
-            if name != self.fields.user_id:
-                await self.docs.create_index(name, name=f"segment_{name}")
+        """An index on ``user_id`` and on each of ``extra`` (what segments filter on).
+
+        A host bot's collection may already have them under other names; a field
+        that already leads an index is left alone (MongoDB refuses a second index
+        with the same keys).
+        """
+        indexed = await self._indexed_fields()
+        for name in dict.fromkeys([self.fields.user_id, *extra]):
+            if name not in indexed:
+                await self.docs.create_index(name)
+
+    async def _indexed_fields(self) -> set[str]:
+        info: dict[str, Any] = await self.docs.index_information()
+        leading = set()
+        for index in info.values():
+            key = index.get("key")
+            first = next(iter(key.items() if isinstance(key, dict) else key or []), None)
+            if first is not None:
+                leading.add(str(first[0]))
+        return leading
 
     async def stream_ids(self, query: dict[str, Any], batch: int) -> AsyncIterator[list[int]]:
         """The user id of every user matching ``query``, in batches of at most ``batch``."""

@@ -83,7 +83,8 @@ def mongo_store_factory(
 
     def connect() -> Any:
         if isinstance(client, str):
-            return pymongo.MongoClient(client, tz_aware=True)
+            # Fail within seconds, not pymongo's 30: the lease must not run out meanwhile.
+            return pymongo.MongoClient(client, tz_aware=True, serverSelectionTimeoutMS=5000)
         return client()
 
     def make_store() -> MongoDBJobStore:

@@ -206,10 +206,18 @@ class Leadership:
             return
         self._leader = won
         log.info("leadership %s", "taken" if won else "lost")
-        await self._notify(self._on_elected if won else self._on_deposed)
+        if not await self._notify(self._on_elected if won else self._on_deposed) and won:
+            # A leader that could not start its work must not hold the lease: another
+            # instance (or the next attempt here) takes over.
+            self._leader = False
+            await self._notify(self._on_deposed)
+            with contextlib.suppress(Exception):
+                await self.lease.release()
 
-    async def _notify(self, callback: Callback) -> None:
+    async def _notify(self, callback: Callback) -> bool:
         try:
             await callback()
         except Exception:
             log.exception("leadership callback failed")
+            return False
+        return True

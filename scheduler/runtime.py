@@ -138,7 +138,7 @@ class SchedulerRuntime:
         await _told(self.on_started, fired)
 
     async def _miss(self, broadcast_id: str) -> None:
-        fired = await self.book.miss(broadcast_id, self.wall_clock())
+        fired = await self.book.miss(broadcast_id, self.wall_clock(), self._grace)
         if fired is None:
             return
         await self._next(broadcast_id, fired)
@@ -150,7 +150,7 @@ class SchedulerRuntime:
 
     async def _elected(self) -> None:
         jobs = self.jobs_factory(self)
-        await jobs.start()
+        await jobs.start()  # raises if the job store cannot be reached: we step down
         self.jobs = jobs
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="schedule-sweeper")
         log.info("this instance now runs the scheduler")

@@ -200,6 +200,22 @@ def _ambiguity(text: str) -> str | None:
     )
 
 
+_DELAY = re.compile(r"\s*(in|через)\s", re.IGNORECASE)
+_CALENDAR = re.compile(
+    r"day|week|month|year|tomorrow|\bat\b|\d[:.]\d|дн|ден|недел|месяц|год|лет|завтра",
+    re.IGNORECASE,
+)
+
+
+def is_delay(text: str) -> bool:
+    """Whether ``text`` is a delay in seconds, minutes or hours ("in 2 hours", "через час").
+
+    Such a delay counts real time; one in days or more ("in 2 days") keeps the
+    wall-clock time, as people mean it across a daylight-saving change.
+    """
+    return _DELAY.match(text) is not None and _CALENDAR.search(text) is None
+
+
 def _read(text: str, now: datetime, tz: ZoneInfo, settings: DateSettings) -> datetime | None:
     """dateparser's reading of ``text`` in UTC, or None if it has none.
 
@@ -225,6 +241,9 @@ def _read(text: str, now: datetime, tz: ZoneInfo, settings: DateSettings) -> dat
         parsed = dateparser.parse(text, languages=list(settings.languages), settings=options)
         if parsed is None:
             return None
+        if is_delay(text):  # "in 2 hours" is two hours of real time, across DST too
+            delay: timedelta = parsed.replace(tzinfo=None) - base
+            return now.astimezone(UTC) + delay
         if explicit_zone:
             return parsed.astimezone(UTC)  # type: ignore[no-any-return]
         return parsed.replace(tzinfo=tz).astimezone(UTC)  # type: ignore[no-any-return]

@@ -254,6 +254,10 @@ def test_text_after_a_newline_command() -> None:
         ),
         ("/broadcast_schedule 18:00 |", BroadcastRequest(at="18:00")),
         ("/broadcast_schedule 18:00 | a | b", BroadcastRequest("a | b", at="18:00")),
+        (
+            "/broadcast_schedule tomorrow 9am\nSale: 10% | 20% off",
+            BroadcastRequest("Sale: 10% | 20% off", at="tomorrow 9am"),
+        ),
         # the time alone: the handler takes the replied-to message or asks for one
         ("/broadcast_schedule tomorrow 9am", BroadcastRequest(at="tomorrow 9am")),
         (

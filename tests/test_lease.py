@@ -166,7 +166,7 @@ async def test_another_leads_once_the_leader_dies(members: Callable[..., Member]
 async def test_leader_is_deposed_when_its_lease_is_stolen(
     db: Database, members: Callable[..., Member]
 ) -> None:
-    a = members("a", elected_fails=True)  # a failing callback does not stop the loop
+    a = members("a")
     await a.leadership.start()
     assert a.leadership.is_leader
     assert await thief(db).acquire()
@@ -174,6 +174,20 @@ async def test_leader_is_deposed_when_its_lease_is_stolen(
         await a.deposed.wait()
     assert not a.leadership.is_leader
     assert a.calls == ["elected", "deposed"]
+
+
+async def test_a_leader_that_cannot_start_its_work_steps_down_and_frees_the_lease(
+    members: Callable[..., Member],
+) -> None:
+    a, b = members("a", elected_fails=True), members("b")
+
+    await a.leadership.start()
+
+    assert not a.leadership.is_leader
+    assert a.calls == ["elected", "deposed"]
+    assert await a.lease.holder() is None
+    await b.leadership.start()
+    assert b.leadership.is_leader
 
 
 async def test_leader_steps_down_when_the_database_fails(members: Callable[..., Member]) -> None:

@@ -134,14 +134,17 @@ async def test_missed_one_off_and_missed_run_of_a_schedule(book: ScheduleBook) -
     daily = await scheduled(book, Schedule(NOW, "UTC", parse_every("day 12:00")))
     later = NOW + 3 * HOUR
 
-    missed_once = await book.miss(once, later)
-    missed_run = await book.miss(daily, later)
+    missed_once = await book.miss(once, later, grace=HOUR)
+    missed_run = await book.miss(daily, later, grace=HOUR)
+    again = await book.miss(daily, later, grace=HOUR)  # the sweep and APScheduler both saw it
 
     assert missed_once is not None
     assert (await book.store.get(once))["status"] == "missed"
     assert missed_run is not None
     assert (await book.store.get(missed_run.broadcast_id))["status"] == "missed"
     assert (await book.store.get(daily))["scheduled_for"].day == 30  # the next day's run
+    assert again is None  # the next run is not missed with it
+    assert await book.miss(daily, later + 20 * HOUR, grace=HOUR) is None  # not late yet
     assert await book.fire(once, later) is None  # missed stays missed
 
 
@@ -156,3 +159,18 @@ async def test_confirm_refuses_a_time_that_has_passed(book: ScheduleBook) -> Non
 
     assert await book.confirm(bid, by=1, now=NOW + timedelta(seconds=1)) is None
     assert (await book.store.get(bid))["status"] == "draft"
+
+
+async def test_a_run_whose_id_is_taken_by_another_broadcast_gets_the_next_id(
+    book: ScheduleBook,
+) -> None:
+    bid = await scheduled(book, Schedule(NOW, "UTC", parse_every("day 12:00")))
+    taken = occurrence_id(bid, NOW)
+    await book.store.insert({"broadcast_id": taken, "status": "completed", "schedule_id": "x"})
+
+    fired = await book.fire(bid, NOW)
+
+    assert fired is not None
+    assert fired.broadcast_id == occurrence_id(bid, NOW, attempt=1)
+    assert (await book.store.get(fired.broadcast_id))["schedule_id"] == bid
+    assert (await book.store.get(taken))["schedule_id"] == "x"

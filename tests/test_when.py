@@ -233,3 +233,21 @@ def test_parse_timezone_suggests_close_names(name: str, words: list[str]) -> Non
         parse_timezone(name)
     for word in words:
         assert word in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("local", "text", "delta"),
+    [
+        ((2026, 10, 25, 1, 30), "in 2 hours", timedelta(hours=2)),  # clocks go back at 03:00
+        ((2026, 10, 25, 1, 30), "in 90 minutes", timedelta(minutes=90)),
+        ((2027, 3, 28, 1, 30), "in 2 hours", timedelta(hours=2)),  # clocks go forward at 02:00
+        ((2027, 3, 28, 1, 30), "через 2 часа", timedelta(hours=2)),
+    ],
+)
+def test_a_delay_is_real_time_across_a_daylight_saving_change(
+    local: tuple[int, int, int, int, int], text: str, delta: timedelta
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime(*local, tzinfo=berlin).astimezone(UTC)
+
+    assert parse_when(text, now, berlin, DateSettings()) == now + delta

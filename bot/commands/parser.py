@@ -71,10 +71,11 @@ def _schedule(args: str) -> Request:
 
     WHEN alone is fine: the handler takes the replied-to message or asks for one.
     """
-    if "|" in args:
+    first_line, _, below = args.strip().partition("\n")
+    if "|" in first_line:
         when, _, rest = args.partition("|")
     else:
-        when, _, rest = args.strip().partition("\n")
+        when, rest = first_line, below
     when = when.strip()
     if not when:
         raise RequestError(

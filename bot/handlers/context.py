@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from config.settings import Settings
 
 if TYPE_CHECKING:
     from bot.queue import BroadcastQueue
+
+log = logging.getLogger(__name__)
 
 ADMINS_ONLY = "⛔ Admins only."
 #: A reply to an admin waits out a FloodWait up to this long, then gives up.
@@ -65,8 +68,9 @@ class BotContext:
             return False
         if user_id in self.settings.admin_ids:
             return True
-        users = self.core.users.docs
-        doc = await users.find_one({"user_id": user_id, "role": "admin"}, {"_id": 1})
+        fields = self.core.users.fields
+        query = {fields.user_id: user_id, fields.role: "admin"}
+        doc = await self.core.users.docs.find_one(query, {"_id": 1})
         return doc is not None
 
     async def recipient_count(self, audience: Audience) -> int:
@@ -81,9 +85,17 @@ class BotContext:
         return await self.core.users.count(audience.query or {})
 
     async def schedules_changed(self) -> None:
-        """Tell the scheduler that a broadcast was scheduled, moved or cancelled."""
-        if self.on_schedules_changed is not None:
+        """Tell the scheduler that a broadcast was scheduled, moved or cancelled.
+
+        The change is already stored: if the scheduler cannot take it now, its next
+        sweep will, so a failure here is logged, not shown as the command's failure.
+        """
+        if self.on_schedules_changed is None:
+            return
+        try:
             await self.on_schedules_changed()
+        except Exception:
+            log.exception("the scheduler could not sync now; its next sweep will")
 
     async def say(
         self,

@@ -28,9 +28,13 @@ async def scheduled_started(ctx: BotContext, fired: Fired) -> None:
     )
     await ctx.core.store.set_progress_message(bid, admin, status.id)
     try:
-        await ctx.queue.submit(bid)
+        ahead = await ctx.queue.submit(bid)
     except NotQueuedError:  # another instance's queue took it first: it shows progress there
         log.info("scheduled broadcast %s was started by another instance", bid)
+        ahead = 0
+    if ahead:
+        text = f"🕒 {ahead} broadcast(s) run before it; it starts when they finish."
+        await ctx.say(admin, text, reply_to=status.id)
     if fired.next_at is not None:
         zone = await admin_zone(ctx, admin)
         text = f"🔁 Next run: {describe_when(fired.next_at, ctx.now(), zone)}."
