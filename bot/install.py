@@ -75,8 +75,9 @@ class BroadcastBot:
     async def stop(self) -> None:
         """Remove the handlers, drop open questions, stop the scheduler and the queue.
 
-        A running broadcast stays ``running`` in MongoDB and resumes at the next start;
-        the scheduler lease is released, so another instance takes over at once.
+        A running broadcast stays ``running`` in MongoDB and resumes at the next start
+        (here or on the instance that takes over); the lease is released, so another
+        instance takes over at once.
         """
         for handler, group in self.registered:
             self.context.client.remove_handler(handler, group)
@@ -157,10 +158,11 @@ async def install(
         client.add_handler(handler, handler_group)
         bot.registered.append((handler, handler_group))
     await asyncio.sleep(0)  # hydrogram registers handlers in a task of its own
-    await queue.start()
     setup = scheduler or SchedulerSetup()
-    if setup.enabled:
+    if setup.enabled:  # the elected instance runs the queue too: one sender, one rate
         bot.scheduler = await _start_scheduler(context, db, setup)
+    else:
+        await queue.start()
     return bot
 
 
@@ -193,6 +195,8 @@ async def _start_scheduler(
         on_started=lambda fired: notices.scheduled_started(context, fired),
         on_missed=lambda fired: notices.scheduled_missed(context, fired),
         timing=timing,
+        on_leading=context.queue.start,
+        on_standby=context.queue.stop,
     )
     context.on_schedules_changed = runtime.changed
     await runtime.start()

@@ -58,7 +58,7 @@ class BroadcastQueue:
         on_finished: Finished | None = None,
         *,
         retry_pause_s: float = 1.0,
-        poll_s: float = 30.0,
+        poll_s: float = 5.0,
         max_attempts: int = 3,
     ) -> None:
         self.core, self.status_for, self.on_finished = core, status_for, on_finished
@@ -78,10 +78,10 @@ class BroadcastQueue:
     async def start(self) -> None:
         """Resume broadcasts a previous process left running or paused, then run queued ones.
 
-        Returns once the runner task is started. Raises RuntimeError if already started.
+        Returns once the runner task is started; does nothing if it runs already.
         """
         if self._task is not None and not self._task.done():
-            raise RuntimeError("the broadcast queue is already running")
+            return
         self._resume = await self.core.service.interrupted()
         self._task = asyncio.create_task(self._run_forever(), name="broadcast-queue")
 

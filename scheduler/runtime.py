@@ -25,6 +25,7 @@ from scheduler.lease import Leadership, Lease
 log = logging.getLogger(__name__)
 
 Notice = Callable[[Fired], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
 JobsFactory = Callable[["SchedulerRuntime"], JobScheduler]
 
 
@@ -49,6 +50,10 @@ class SchedulerRuntime:
         on_started: Told about each broadcast this instance queued (to show progress).
         on_missed: Told about each broadcast marked missed (to tell its admin).
         timing: Renewal, sweep and grace.
+        on_leading: Run once the scheduler runs here (the bot starts its send queue,
+            so only the leader sends and the bot's rate is one rate).
+        on_standby: Run when it stops running here (the send queue stops; a broadcast
+            it was sending stays ``running`` and the next leader resumes it).
     """
 
     def __init__(
@@ -61,9 +66,12 @@ class SchedulerRuntime:
         on_started: Notice,
         on_missed: Notice,
         timing: RuntimeTiming | None = None,
+        on_leading: Hook | None = None,
+        on_standby: Hook | None = None,
     ) -> None:
         self.book, self.jobs_factory, self.wall_clock = book, jobs_factory, wall_clock
         self.on_started, self.on_missed = on_started, on_missed
+        self.on_leading, self.on_standby = on_leading, on_standby
         self.timing = timing or RuntimeTiming()
         self.leadership = Leadership(
             lease,
@@ -153,6 +161,8 @@ class SchedulerRuntime:
         await jobs.start()  # raises if the job store cannot be reached: we step down
         self.jobs = jobs
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="schedule-sweeper")
+        if self.on_leading is not None:
+            await self.on_leading()
         log.info("this instance now runs the scheduler")
 
     async def _deposed(self) -> None:
@@ -166,6 +176,8 @@ class SchedulerRuntime:
         if jobs is not None:
             await jobs.shutdown()
             log.info("this instance no longer runs the scheduler")
+            if self.on_standby is not None:
+                await self.on_standby()
 
     async def _sweep_forever(self) -> None:
         while True:  # the first sweep runs at once: what was due while nobody led

@@ -3,6 +3,7 @@ assertions on what the simulated users received and on what MongoDB holds."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -521,3 +522,29 @@ def test_run_with_a_bad_segments_file_stops_before_connecting(
     assert "segments.toml" in error
     assert '"sneaky"' in error
     assert "$where" in error
+
+
+async def test_a_host_bot_keeps_its_own_updates_and_never_sees_ours(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    from hydrogram.handlers import CallbackQueryHandler, MessageHandler
+
+    seen: list[str] = []
+
+    async def host_message(client: Any, message: Any) -> None:
+        seen.append(f"message:{message.text}")
+
+    async def host_callback(client: Any, query: Any) -> None:
+        seen.append(f"callback:{query.data}")
+        await query.answer("host")
+
+    sim.add_handler(MessageHandler(host_message), 0)
+    sim.add_handler(CallbackQueryHandler(host_callback), 0)
+    await asyncio.sleep(0)  # hydrogram registers handlers in a task of its own
+
+    confirm = await confirmation(sim, "/broadcast Hi")
+    assert await press(sim, confirm, "Cancel") == "Cancelled"
+    await sim.feed_message(USERS[0], "hello host")
+    await sim.feed_callback(USERS[0], confirm.message_id, b"host:menu")
+
+    assert seen == ["message:hello host", "callback:host:menu"]

@@ -50,8 +50,8 @@ async def start(
     bots: list[BroadcastBot] = []
     await seed(db, sim, USERS)
 
-    async def start_bot(holder: str = "a", **options: Any) -> BroadcastBot:
-        settings = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=1000)
+    async def start_bot(holder: str = "a", rate: float = 1000, **options: Any) -> BroadcastBot:
+        settings = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=rate)
         bot = await install(
             sim,
             db,
@@ -288,3 +288,31 @@ async def test_a_reply_with_only_the_time_schedules_that_message(
     assert all(sim.inbox(uid)[0].media == "photo" for uid in USERS)
     assert copies(sim, "Our new office") == dict.fromkeys(USERS, 1)
     assert copies(sim, "Two lines\nof text") == dict.fromkeys(USERS, 1)
+
+
+async def test_only_the_leader_sends_and_the_next_leader_resumes_its_broadcast(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    crowd = await seed(db, sim, range(6100, 6160))
+    leader = await start("a", rate=30)
+    standby = await start("b", rate=30)
+    await sim.feed_message(ADMIN, "/broadcast Handed over")
+    await press(sim, last(sim), "Send now")
+    bid = broadcast_id(last(sim, ADMIN))
+    await eventually(lambda: _sent_some(sim, crowd, "Handed over"))
+    assert standby.queue.current is None  # the standby never sends
+
+    assert leader.scheduler is not None
+    await leader.scheduler.abandon()  # the leader dies mid-broadcast
+
+    doc = await wait_status(db, bid, "completed")
+    assert standby.queue.current is None
+    got = [texts(sim, uid).count("Handed over") for uid in [*USERS, *crowd]]
+    assert max(got) == 1  # nobody twice
+    unknown = doc.get("unknown_count", 0)  # in flight when the leader died: never re-sent
+    assert doc["sent_count"] + doc["failed_count"] + unknown == len(got)
+    assert unknown <= FAST.concurrency
+
+
+async def _sent_some(sim: TelegramSimulator, users: list[int], text: str) -> bool:
+    return sum(text in texts(sim, uid) for uid in users) >= 10

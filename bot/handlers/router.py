@@ -53,6 +53,9 @@ def handlers(ctx: BotContext, *, all_callbacks: bool = False) -> list[Any]:
 
     async def on_callback(client: hydrogram.Client, query: CallbackQuery) -> None:
         await _guarded(ctx, query.from_user.id, handle_callback(ctx, query))
+        # hydrogram 0.2.0 runs every matching handler of every group: a query is
+        # answered once, so the host bot's handlers must not see ours.
+        raise hydrogram.StopPropagation
 
     ours = filters.create(lambda _, __, query: _is_ours(query.data))
     callbacks = CallbackQueryHandler(on_callback, None if all_callbacks else ours)
