@@ -215,6 +215,8 @@ def banner(audience: SimulatedAudience) -> str:
         "Try:  1. /help\n"
         "      2. /broadcast Hello <b>everyone</b>\n"
         "      3. the number of [🚀 Send now], then watch the status message.\n"
+        "      4. /broadcast_segments, then /broadcast --segment lang:de --exclude premium Hallo\n"
+        "      5. /broadcast_schedule in 1 minute | Soon, then /broadcast_scheduled\n"
         f"Type a button's number to press it; {QUIT} or Ctrl-D to leave.\n"
     )
 

@@ -36,7 +36,7 @@ class ShiftedClock:
         self.offset = moment - utc_now()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 10.0) -> None:
     """Poll ``check``: the queue runs broadcasts in a task of its own, with no event to await."""
     async with asyncio.timeout(within_s):
         while not await check():  # noqa: ASYNC110 (polling MongoDB and the simulator)

@@ -252,7 +252,7 @@ async def test_two_instances_send_once_and_the_standby_takes_over(
     await wait_status(db, first, "completed")
 
     await leader.scheduler.abandon()  # a crash: the lease is not released
-    await eventually(lambda: _leads(standby), within_s=3.0)
+    await eventually(lambda: _leads(standby), within_s=5.0)
     second = await schedule(sim, "/broadcast --at 'in 1 hour' Second")
     clock.advance(timedelta(hours=1, seconds=1))
     await wait_status(db, second, "completed")
