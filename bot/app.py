@@ -82,11 +82,16 @@ class Core:
     schedules: ScheduleBook
     admins: AdminPreferences
 
-    async def ensure_indexes(self) -> None:
-        """Create every index the queries need (idempotent), the segments' included."""
+    async def ensure_indexes(self, *, unique_user_ids: bool = False) -> None:
+        """Create every index the queries need (idempotent), the segments' included.
+
+        ``unique_user_ids``: the bot records users itself (a host bot's collection
+        is left as it is).
+        """
         await self.store.ensure_indexes()
         await self.ledger.ensure_indexes()
-        await self.users.ensure_indexes(index_fields(self.segments.fields))
+        fields = index_fields(self.segments.fields)
+        await self.users.ensure_indexes(fields, unique_ids=unique_user_ids)
 
 
 def build_core(

@@ -122,7 +122,7 @@ async def install(
     """
     tuning = Tuning.from_settings(settings)
     core = build_core(db, client, tuning, config=config, wall_clock=wall_clock)
-    await core.ensure_indexes()
+    await core.ensure_indexes(unique_user_ids=record_users)
     statuses: dict[str, StatusMessage] = {}
 
     async def status_for(doc: dict[str, Any]) -> ProgressCallback | None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from bot.mongo import Collection, Database
 from segments.model import FieldMap
 
@@ -40,16 +42,19 @@ class MongoUserDirectory:
         """Call ``listener`` with the ids of users marked unreachable (to forget caches)."""
         self._on_marked.append(listener)
 
-    async def ensure_indexes(self, extra: Sequence[str] = ()) -> None:
+    async def ensure_indexes(self, extra: Sequence[str] = (), *, unique_ids: bool = False) -> None:
         """An index on ``user_id`` and on each of ``extra`` (what segments filter on).
 
         A host bot's collection may already have them under other names; a field
         that already leads an index is left alone (MongoDB refuses a second index
-        with the same keys).
+        with the same keys). With ``unique_ids`` (the bot records users itself) a
+        new ``user_id`` index is unique, so two first messages at once make one user.
         """
         indexed = await self._indexed_fields()
-        for name in dict.fromkeys([self.fields.user_id, *extra]):
-            if name not in indexed:
+        if self.fields.user_id not in indexed:
+            await self.docs.create_index(self.fields.user_id, unique=unique_ids)
+        for name in dict.fromkeys(extra):
+            if name not in indexed and name != self.fields.user_id:
                 await self.docs.create_index(name)
 
     async def _indexed_fields(self) -> set[str]:
@@ -97,6 +102,12 @@ class MongoUserDirectory:
 
     async def record(self, profile: UserProfile, at: datetime) -> None:
         """Upsert a user who wrote to the bot: profile, ``last_seen``, first seen, marks cleared."""
+        try:
+            await self._upsert(profile, at)
+        except DuplicateKeyError:  # the same new user's other message won the insert
+            await self._upsert(profile, at)
+
+    async def _upsert(self, profile: UserProfile, at: datetime) -> None:
         f = self.fields
         await self.docs.update_one(
             {f.user_id: profile.user_id},

@@ -96,6 +96,8 @@ async def test_users_who_write_are_recorded_with_what_telegram_tells(
     assert doc["created_at"] is not None
     assert doc["last_seen"] >= doc["created_at"]
     assert await db["users"].count_documents({"user_id": 7001}) == 1
+    indexes = await db["users"].index_information()
+    assert any(i.get("unique") and "user_id" in str(i["key"]) for i in indexes.values())
     assert texts(sim, 7001)[0].startswith("👋 Welcome")
 
 
