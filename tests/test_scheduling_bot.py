@@ -316,3 +316,29 @@ async def test_only_the_leader_sends_and_the_next_leader_resumes_its_broadcast(
 
 async def _sent_some(sim: TelegramSimulator, users: list[int], text: str) -> bool:
     return sum(text in texts(sim, uid) for uid in users) >= 10
+
+
+async def test_at_start_jobs_follow_the_broadcasts_collection(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    first = await start("a")
+    kept = await schedule(sim, "/broadcast --at 'in 2 hours' Kept")
+    assert first.scheduler is not None
+    assert first.scheduler.jobs is not None
+    orphan = "bc_20261129_000000_dead"  # a job whose broadcast is gone
+    await first.scheduler.jobs.put_once(orphan, clock() + timedelta(hours=1))
+    await first.scheduler.jobs.remove(kept)  # a broadcast whose job is gone
+    await first.stop()
+
+    second = await start("b")
+
+    assert second.scheduler is not None
+    jobs = second.scheduler.jobs
+    assert jobs is not None
+    await eventually(lambda: _synced(jobs.jobs(), orphan, kept))  # the first sweep, at once
+    assert (await jobs.jobs())[kept] == await due_time(db, kept)
+
+
+async def _synced(listing: Awaitable[dict[str, datetime | None]], gone: str, kept: str) -> bool:
+    jobs = await listing
+    return gone not in jobs and kept in jobs
