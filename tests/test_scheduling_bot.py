@@ -102,6 +102,8 @@ async def test_confirmation_repeats_the_time_in_the_admins_zone(
     assert "⏰ When: Mon 30 Nov 2026 09:00 Asia/Tashkent, in 15 h 14 m" in text
     assert await db["broadcasts"].count_documents({"status": "draft"}) == 1
     assert await db["broadcasts"].count_documents({"status": "scheduled"}) == 0
+    await sim.feed_message(ADMIN, "/broadcast_history")
+    assert "2026-11-29 17:46 Asia/Tashkent" in texts(sim)[-1]  # history in the admin's zone
 
 
 async def test_a_one_off_fires_once_at_its_time(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hydrogram.types import Message
 
@@ -11,10 +11,13 @@ from bot.commands import CancelRequest, HistoryRequest
 from bot.errors import BroadcastNotFoundError
 from bot.handlers import controls
 from bot.handlers.context import BotContext
+from bot.handlers.schedule import admin_zone
+from bot.mongo import as_utc
 from bot.report import ERROR_LABELS, duration_text, percent
 from bot.store import ACTIVE, BroadcastStatus
 
 FILTER_SHOWN = 300
+UTC_ZONE = ZoneInfo("UTC")
 STATUS_ICONS = {
     "draft": "📝",
     "queued": "🕒",
@@ -31,12 +34,13 @@ STATUS_ICONS = {
 async def on_history(ctx: BotContext, message: Message, request: HistoryRequest) -> None:
     """The last N broadcasts, or one in full."""
     chat_id = message.chat.id
+    zone = await admin_zone(ctx, message.from_user.id)
     if request.broadcast_id is None:
         docs = await ctx.core.store.recent(request.limit)
-        text = history_text(docs) if docs else "No broadcasts yet."
+        text = history_text(docs, zone) if docs else "No broadcasts yet."
     else:
         try:
-            text = record_text(await ctx.core.store.get(request.broadcast_id))
+            text = record_text(await ctx.core.store.get(request.broadcast_id), zone)
         except BroadcastNotFoundError:
             text = f"No broadcast {request.broadcast_id}."
     await ctx.say(chat_id, text, reply_to=message.id)
@@ -63,7 +67,7 @@ async def on_cancel(ctx: BotContext, message: Message, request: CancelRequest) -
     await ctx.say(chat_id, text, reply_to=message.id)
 
 
-def history_text(docs: list[dict[str, Any]]) -> str:
+def history_text(docs: list[dict[str, Any]], zone: ZoneInfo = UTC_ZONE) -> str:
     """One block per broadcast: id, status, when, who, target, sent/total, success rate."""
     blocks = [f"📜 Last {len(docs)} broadcast(s)"]
     for doc in docs:
@@ -74,12 +78,12 @@ def history_text(docs: list[dict[str, Any]]) -> str:
             figures += f" ({rate * 100:.1f}%)"
         blocks.append(
             f"{STATUS_ICONS.get(doc['status'], '•')} {doc['broadcast_id']} · {doc['status']}\n"
-            f"   {_when(doc.get('created_at'))} · by {_who(doc)} · {_target(doc)} · {figures}"
+            f"   {_when(doc.get('created_at'), zone)} · by {_who(doc)} · {_target(doc)} · {figures}"
         )
     return "\n\n".join(blocks)
 
 
-def record_text(doc: dict[str, Any]) -> str:
+def record_text(doc: dict[str, Any], zone: ZoneInfo = UTC_ZONE) -> str:
     """Everything stored about one broadcast, error breakdown and audit trail included."""
     content = doc.get("content") or {}
     total = doc.get("total_users")
@@ -91,14 +95,14 @@ def record_text(doc: dict[str, Any]) -> str:
     if doc.get("message_text"):
         lines.append(f"💬 {doc['message_text']}")
     lines += [
-        f"👤 Created by {_who(doc)} at {_when(doc.get('created_at'))}",
+        f"👤 Created by {_who(doc)} at {_when(doc.get('created_at'), zone)}",
         f"🎯 Target: {_target(doc)}" + (" (test mode)" if doc.get("test_mode") else ""),
-        *_how_targeted(doc),
-        *_schedule_lines(doc),
+        *_how_targeted(doc, zone),
+        *_schedule_lines(doc, zone),
     ]
     for label, key in (("Started", "started_at"), ("Finished", "completed_at")):
         if doc.get(key):
-            lines.append(f"🕐 {label}: {_when(doc[key])}")
+            lines.append(f"🕐 {label}: {_when(doc[key], zone)}")
     if isinstance(total, int):
         lines += [
             f"👥 Total: {total:,}",
@@ -118,35 +122,37 @@ def record_text(doc: dict[str, Any]) -> str:
     if audit:
         lines += ["", "🧾 Audit:"]
         lines += [
-            f"• {_when(e.get('at'))} {e.get('action')} by {e.get('by') or 'the bot'}" for e in audit
+            f"• {_when(e.get('at'), zone)} {e.get('action')} by {e.get('by') or 'the bot'}"
+            for e in audit
         ]
     return "\n".join(lines)
 
 
-def _how_targeted(doc: dict[str, Any]) -> list[str]:
+def _how_targeted(doc: dict[str, Any], zone: ZoneInfo) -> list[str]:
     """The filter the segments compiled to when sending started, shortened."""
     target = doc.get("target") or {}
     compiled = target.get("compiled")
     if not isinstance(compiled, str):
         return []
     shown = compiled if len(compiled) <= FILTER_SHOWN else compiled[: FILTER_SHOWN - 1] + "…"
-    return [f"🔎 Filter at {_when(target.get('compiled_at'))}: {shown}"]
+    return [f"🔎 Filter at {_when(target.get('compiled_at'), zone)}: {shown}"]
 
 
-def _schedule_lines(doc: dict[str, Any]) -> list[str]:
+def _schedule_lines(doc: dict[str, Any], zone: ZoneInfo) -> list[str]:
     lines = []
     if doc.get("schedule_id"):
-        lines.append(f"🔁 Run of {doc['schedule_id']} due {_when(doc.get('occurrence_at'))}")
+        lines.append(f"🔁 Run of {doc['schedule_id']} due {_when(doc.get('occurrence_at'), zone)}")
     schedule = doc.get("schedule")
     if isinstance(schedule, dict):
         lines.append(f"🗓 Schedule: {schedule.get('text') or '?'} ({schedule.get('timezone')})")
         if doc.get("scheduled_for"):
-            lines.append(f"⏰ Next: {_when(doc['scheduled_for'])}")
+            lines.append(f"⏰ Next: {_when(doc['scheduled_for'], zone)}")
     return lines
 
 
-def _when(value: Any) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if isinstance(value, datetime) else "?"
+def _when(value: Any, zone: ZoneInfo) -> str:
+    moment = as_utc(value)
+    return "?" if moment is None else f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
 
 
 def _who(doc: dict[str, Any]) -> str:
