@@ -229,6 +229,22 @@ async def test_history_lists_and_details_broadcasts(
     assert "started by the bot" in record
 
 
+async def test_history_of_fifty_long_broadcasts_comes_in_several_messages(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    for n in range(50):
+        await sim.feed_message(ADMIN, f"/broadcast {n} " + "long words " * 20)
+    before = len(sim.inbox(ADMIN))
+
+    await sim.feed_message(ADMIN, "/broadcast_history 50")
+
+    parts = texts(sim)[before:]
+    assert len(parts) > 1
+    assert all(len(part) <= 4096 for part in parts)
+    assert sum(part.count("📝 bc_") for part in parts) == 50  # every draft listed once
+    assert not any("Something went wrong" in part for part in parts)
+
+
 async def test_cancel_button_on_draft_and_command_on_unknown_id(
     sim: TelegramSimulator, db: Database, bot: BroadcastBot
 ) -> None:

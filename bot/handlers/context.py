@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 ADMINS_ONLY = "⛔ Admins only."
 #: A reply to an admin waits out a FloodWait up to this long, then gives up.
 SAY_FLOOD_WAIT_CAP_S = 30.0
+#: Telegram's limit is 4096 characters of text; a little room for safety.
+MESSAGE_LIMIT = 4000
 EXPIRED = "This button has expired."
 
 
@@ -121,6 +123,14 @@ class BotContext:
             message = await self.client.send_message(chat_id, text, **options)
         return message
 
+    async def say_long(self, chat_id: int, text: str, *, reply_to: int | None = None) -> None:
+        """Send ``text`` in as many messages as Telegram's 4096-character limit needs.
+
+        Cuts between blocks (blank lines), else between lines, so no entry is split.
+        """
+        for number, part in enumerate(split_text(text)):
+            await self.say(chat_id, part, reply_to=reply_to if number == 0 else None)
+
     async def edit(
         self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> None:
@@ -132,6 +142,45 @@ class BotContext:
             await self.client.edit_message_text(chat_id, message_id, text, **options)
         except Exception:  # not modified, deleted, flood: the edit is cosmetic
             return
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """``text`` in parts of at most ``limit`` characters, cut at blank lines, else lines."""
+    parts: list[str] = []
+    current = ""
+    for block in _pieces(text, limit):
+        joined = f"{current}\n\n{block}" if current else block
+        if len(joined) <= limit:
+            current = joined
+            continue
+        parts.append(current)
+        current = block
+    return [*parts, current] if current else parts
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    for block in text.split("\n\n"):
+        if len(block) <= limit:
+            pieces.append(block)
+            continue
+        lines = [
+            line[i : i + limit]
+            for line in block.split("\n")
+            for i in range(0, len(line) or 1, limit)
+        ]
+        pieces += _pack(lines, limit)
+    return pieces
+
+
+def _pack(lines: list[str], limit: int) -> list[str]:
+    packed: list[str] = []
+    for line in lines:
+        if packed and len(packed[-1]) + 1 + len(line) <= limit:
+            packed[-1] += "\n" + line
+        else:
+            packed.append(line)
+    return packed
 
 
 def aware(value: Any) -> datetime | None:

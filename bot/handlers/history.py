@@ -43,7 +43,7 @@ async def on_history(ctx: BotContext, message: Message, request: HistoryRequest)
             text = record_text(await ctx.core.store.get(request.broadcast_id), zone)
         except BroadcastNotFoundError:
             text = f"No broadcast {request.broadcast_id}."
-    await ctx.say(chat_id, text, reply_to=message.id)
+    await ctx.say_long(chat_id, text, reply_to=message.id)
 
 
 async def on_cancel(ctx: BotContext, message: Message, request: CancelRequest) -> None:

@@ -29,7 +29,7 @@ from scheduler.when import (
     parse_when,
 )
 
-MAX_LISTED = 20
+MAX_LISTED = 100
 #: ``--every month`` from a first run on a later day would skip short months.
 MONTH_DAYS = 28
 
@@ -139,7 +139,7 @@ async def on_scheduled(ctx: BotContext, message: Message, request: ScheduledRequ
     if len(docs) > MAX_LISTED:
         blocks.append(f"… and {len(docs) - MAX_LISTED} more.")
     blocks.append("/broadcast_cancel ID cancels one; /broadcast_reschedule ID WHEN moves it.")
-    await ctx.say(message.chat.id, "\n\n".join(blocks), reply_to=message.id)
+    await ctx.say_long(message.chat.id, "\n\n".join(blocks), reply_to=message.id)
 
 
 def scheduled_text(doc: dict[str, Any], now: datetime, zone: ZoneInfo) -> str:
