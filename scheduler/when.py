@@ -27,6 +27,7 @@ from dateparser.timezone_parser import pop_tz_offset_from_string
 
 from bot.commands.model import quote
 from bot.errors import BroadcastError
+from scheduler.clockwords import clock_problem
 from scheduler.timetext import MONTHS, describe_when, format_local, relative, span
 
 __all__ = [
@@ -166,10 +167,11 @@ def _check_shape(text: str, settings: DateSettings) -> None:
             f"{quote(text)} is a bare number, not a time. Write a time such as 17:00 or 5pm,"
             ' a delay such as "in 5 minutes", or a date such as 2026-12-05 09:00.'
         )
-    if settings.date_order is None:
+    problem = clock_problem(text)
+    if problem is None and settings.date_order is None:
         problem = _ambiguity(text)
-        if problem is not None:
-            raise ScheduleParseError(f"{quote(text)}: {problem}")
+    if problem is not None:
+        raise ScheduleParseError(f"{quote(text)}: {problem}")
 
 
 def _ambiguity(text: str) -> str | None:

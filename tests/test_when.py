@@ -251,3 +251,33 @@ def test_a_delay_is_real_time_across_a_daylight_saving_change(
     now = datetime(*local, tzinfo=berlin).astimezone(UTC)
 
     assert parse_when(text, now, berlin, DateSettings()) == now + delta
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("monday 10", '"10" could be an hour or a day'),
+        ("friday 9", "9:00 or 9am/9pm"),
+        ("friday at 9", "9:00 or 9am/9pm"),
+        ("tomorrow 18", "18:00"),
+        ("завтра в 9", "9:00"),
+        ("в пятницу в 9", "9:00"),
+        ("tomorrow 25:00", "25:00 is not a time of day"),
+        ("tomorrow 9:75", "9:75 is not a time of day"),
+        ("tomorrow 13pm", "13pm is not a time of day"),
+    ],
+)
+def test_a_time_of_day_that_would_be_misread_is_refused(text: str, fragment: str) -> None:
+    with pytest.raises(ScheduleParseError) as error:
+        parse_when(text, NOW, TASHKENT, DateSettings())
+    assert fragment in str(error.value)
+    assert text in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["in 2 hours", "через 2 часа", "Dec 25 10:00", "25 декабря 10:00", "tomorrow 9 am",
+     "in 1.5 hours", "2026-12-01 18:00", "next friday 10:00", "in 3 days"],
+)  # fmt: skip
+def test_numbers_with_a_unit_a_month_or_a_clock_are_fine(text: str) -> None:
+    assert parse_when(text, NOW, TASHKENT, DateSettings()) > NOW
