@@ -173,14 +173,16 @@ class SegmentCatalog:
         return [*_BUILTIN_LISTING, *custom]
 
     def describe(self, segments: Sequence[str], excludes: Sequence[str] = ()) -> str:
-        """Who the names select, for a confirmation: ``lang:de, premium, excluding admins``.
+        """Who the names select, for a confirmation: ``lang:de and premium, excluding admins``.
+
+        "and" says what composition means: users in every one of the segments.
 
         Raises:
             SegmentError: As :meth:`check`.
         """
         included, excluded = self._refs(segments, excludes)
         named = [ref.name for ref in included if ref.kind is not SegmentKind.ALL]
-        text = ", ".join(named) or "all users"
+        text = " and ".join(named) or "all users"
         if excluded:
             text += ", excluding " + " and ".join(ref.name for ref in excluded)
         return text

@@ -453,6 +453,8 @@ async def test_usage_errors_are_replied_verbatim(
         ("/broadcast --segment activ_30d Hi", "🎯 Unknown segment"),
         ("/broadcast --segment active_0d Hi", "🎯"),
         ("/broadcast --exclude testers Hi", '🎯 Unknown segment "testers"'),
+        ("/broadcast --segment lang:zz Hi", "🎯 Nobody matches lang:zz right now"),
+        ("/broadcast --segment premium --exclude premium Hi", "🎯 Nobody matches premium,"),
         ("/broadcast " + "x" * 5000, "❌ This cannot be broadcast: text must be"),
         ("/help", ADMIN_HELP),
     ],

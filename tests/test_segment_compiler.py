@@ -275,7 +275,7 @@ def test_check_raises_the_first_problem_and_refuses_excluding_all() -> None:
     [
         ([], [], "all users"),
         (["all"], [], "all users"),
-        (["LANG:DE", "premium"], ["admins"], "lang:de, premium, excluding admins"),
+        (["LANG:DE", "premium"], ["admins"], "lang:de and premium, excluding admins"),
         ([], ["admins", "vip"], "all users, excluding admins and vip"),
     ],
 )

@@ -65,9 +65,19 @@ async def offer(
     what: str,
     plan: Schedule | None = None,
 ) -> None:
-    """Store ``content`` as a draft and ask the admin to confirm (or schedule) it."""
+    """Store ``content`` as a draft and ask the admin to confirm (or schedule) it.
+
+    Nobody to send to now: an immediate broadcast is refused (nothing stored); a
+    scheduled one is offered with a warning, since its audience is counted again
+    when it runs.
+    """
     admin = message.from_user
     audience = audience_of(ctx, request)
+    count = await ctx.recipient_count(audience)
+    if count == 0 and plan is None:
+        text = f"🎯 Nobody matches {audience.description} right now: nothing was stored or sent."
+        await ctx.say(message.chat.id, text, reply_to=message.id)
+        return
     extra = {} if plan is None else {"schedule": plan.to_document(), "scheduled_for": plan.first}
     broadcast_id = await ctx.core.service.create(
         content,
@@ -77,7 +87,6 @@ async def offer(
         status=BroadcastStatus.DRAFT,
         extra=extra,
     )
-    count = await ctx.recipient_count(audience)
     test_mode = ctx.core.service.test_mode.enabled
     target = "test users (BROADCAST_TEST_MODE)" if test_mode else audience.description
     rate = ctx.settings.rate_limit
@@ -87,6 +96,7 @@ async def offer(
         "📢 Ready to broadcast" if plan is None else "🗓 Ready to schedule",
         "",
         f"👥 Recipients: {count:,}" + ("" if plan is None else " now (counted again when it runs)"),
+        *(["⚠️ Nobody matches now."] if count == 0 else []),
         f"🎯 Target: {target}",
         f"⏱️ Estimated time: {duration_text(count / rate)} at {rate:g} msg/s",
         *now_or_later,
