@@ -214,3 +214,14 @@ async def test_scheduled_active_1d_counts_activity_from_the_day_it_runs(
     assert doc["total_users"] == 2
     cutoff = load_filter(doc["target"]["compiled"])["$and"][-1]["last_seen"]["$gte"]
     assert cutoff == doc["target"]["compiled_at"].replace(tzinfo=cutoff.tzinfo) - timedelta(days=1)
+
+
+async def test_a_standalone_bot_points_out_a_mistyped_command(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    await start()
+
+    await sim.feed_message(ADMIN, "/broadcast_schedul tomorrow 9am | Hi")
+
+    assert "Did you mean /broadcast_schedule?" in texts(sim)[-1]
+    assert await db["broadcasts"].count_documents({}) == 0

@@ -160,6 +160,17 @@ async def test_broadcast_alone_asks_for_the_message(
         assert [(m.media, m.text) for m in sim.inbox(user)] == [("video", "Clip of the week")]
 
 
+async def test_another_command_drops_the_question_and_says_so(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    await sim.feed_message(ADMIN, "/broadcast")
+    await sim.feed_message(ADMIN, "/broadcast_history")
+
+    assert "is dropped" in texts(sim)[-2]
+    await sim.feed_message(ADMIN, "just chatting")
+    assert await db["broadcasts"].count_documents({}) == 0
+
+
 async def test_asking_times_out_and_cancel_aborts(
     sim: TelegramSimulator, db: Database, start: Start
 ) -> None:

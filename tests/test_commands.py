@@ -22,6 +22,7 @@ from bot.commands import (
     ScheduledRequest,
     SegmentsRequest,
     TimezoneRequest,
+    UnknownCommand,
     UsageError,
     parse_command,
 )
@@ -41,6 +42,7 @@ RESULT_TYPES = (
     HelpRequest,
     NotACommand,
     NotForUs,
+    UnknownCommand,
     UsageError,
 )
 ID = "bc_20261129_143000_a1b2"
@@ -306,7 +308,24 @@ def test_segment_and_schedule_commands(text: str, expected: object) -> None:
         ("/help me please", None, HelpRequest()),
         ("/start", "MyBot", NotACommand()),
         ("/start@MyBot", "MyBot", NotACommand()),
-        ("/broadcasts Hi", "MyBot", NotACommand()),
+        (
+            "/broadcasts Hi",
+            "MyBot",
+            UnknownCommand(
+                "broadcasts",
+                "Unknown command /broadcasts. Did you mean /broadcast?"
+                f"\nUsage: {USAGE['broadcast']}",
+            ),
+        ),
+        (
+            "/broadcast_weekly_statistics_report",
+            "MyBot",
+            UnknownCommand(
+                "broadcast_weekly_statistics_report",
+                "Unknown command /broadcast_weekly_statistics_report; /help lists the commands."
+                "\nUsage: /help",
+            ),
+        ),
         ("/broadcast-now Hi", "MyBot", NotACommand()),
         ("Hello /broadcast", "MyBot", NotACommand()),
         (" /broadcast Hi", "MyBot", NotACommand()),

@@ -344,3 +344,29 @@ async def test_at_start_jobs_follow_the_broadcasts_collection(
 async def _synced(listing: Awaitable[dict[str, datetime | None]], gone: str, kept: str) -> bool:
     jobs = await listing
     return gone not in jobs and kept in jobs
+
+
+async def test_a_repeating_broadcast_cannot_be_moved_past_its_end(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    await start()
+    bid = await schedule(
+        sim, "/broadcast --at 'in 1 hour' --every 'hour :15' --until 'in 5 hours' Hourly"
+    )
+    before = await due_time(db, bid)
+
+    await sim.feed_message(ADMIN, f"/broadcast_reschedule {bid} in 2 days")
+
+    assert "is after the end of this repeating broadcast" in texts(sim)[-1]
+    assert await due_time(db, bid) == before
+
+
+async def test_every_week_without_a_time_says_how_to_give_one(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    await start()
+
+    await sim.feed_message(ADMIN, "/broadcast --every week Hi")
+
+    assert '--every "week" needs a time' in texts(sim)[-1]
+    assert await db["broadcasts"].count_documents({}) == 0

@@ -27,6 +27,7 @@ from bot.commands.model import (
     ScheduledRequest,
     SegmentsRequest,
     TimezoneRequest,
+    UnknownCommand,
     UsageError,
 )
 from bot.commands.parser import parse_command
@@ -48,6 +49,7 @@ __all__ = [
     "ScheduledRequest",
     "SegmentsRequest",
     "TimezoneRequest",
+    "UnknownCommand",
     "UsageError",
     "parse_command",
 ]

@@ -48,8 +48,8 @@ EXAMPLES = (
     ),
     ("Tomorrow morning:", "/broadcast_schedule tomorrow 9am | Good morning"),
     (
-        "Every week from Friday evening to the end of the year, everyone but testers:",
-        '/broadcast --at "friday 18:00" --every "fri 18:00" --until 2026-12-31 --exclude testers'
+        "Every week from Friday evening to the end of the year, everyone but premium users:",
+        '/broadcast --at "friday 18:00" --every week --until "2026-12-31 23:59" --exclude premium'
         " --parse markdown *Weekly digest* is out",
     ),
     ("One broadcast in detail:", f"/broadcast_history {BROADCAST_ID_EXAMPLE}"),

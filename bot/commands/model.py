@@ -187,6 +187,18 @@ class NotForUs:
 
 
 @dataclass(frozen=True, slots=True)
+class UnknownCommand:
+    """``/broadcast_schedul``: not ours, but looks like it; ``hint`` names the closest one.
+
+    A standalone bot answers it; a host bot may own such a command, so there it
+    is ignored like :class:`NotACommand`.
+    """
+
+    name: str
+    hint: str
+
+
+@dataclass(frozen=True, slots=True)
 class UsageError:
     """The command is ours but malformed: ``message`` says why and ends with its usage line.
 
@@ -207,7 +219,7 @@ Request = (
     | TimezoneRequest
     | HelpRequest
 )
-Ignored = NotACommand | NotForUs
+Ignored = NotACommand | NotForUs | UnknownCommand
 Parsed = Request | Ignored | UsageError
 
 

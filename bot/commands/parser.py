@@ -3,6 +3,7 @@ usage error out."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 
@@ -24,6 +25,7 @@ from bot.commands.model import (
     ScheduledRequest,
     SegmentsRequest,
     TimezoneRequest,
+    UnknownCommand,
     UsageError,
     is_broadcast_id,
     quote,
@@ -54,11 +56,21 @@ def parse_command(text: str, *, bot_username: str | None = None) -> Parsed:
         return NotForUs(addressee)
     parse = _PARSERS.get(name)
     if parse is None:
-        return NotACommand()
+        return _unknown(name) if name.startswith("broadcast") else NotACommand()
     try:
         return parse(args)
     except RequestError as error:
         return UsageError(f"{error}\nUsage: {USAGE[name]}")
+
+
+def _unknown(name: str) -> Parsed:
+    """A ``/broadcast...`` command that is not ours: perhaps a typo of one (or the host's)."""
+    close = difflib.get_close_matches(name, _PARSERS, n=1, cutoff=0.75)
+    if close:
+        hint = f"Unknown command /{name}. Did you mean /{close[0]}?\nUsage: {USAGE[close[0]]}"
+    else:
+        hint = f"Unknown command /{name}; /help lists the commands.\nUsage: /help"
+    return UnknownCommand(name, hint)
 
 
 def _split_head(text: str) -> tuple[str, str]:
@@ -119,8 +131,11 @@ def _history(args: str) -> Request:
     if not words:
         return HistoryRequest()
     if len(words) == 1 and _NUMBER.fullmatch(words[0]):
-        # int() of a huge number raises; anything this long is out of range anyway.
-        return HistoryRequest(limit=int(words[0]) if len(words[0]) < 5 else HISTORY_MAX + 1)
+        if len(words[0]) >= 5:  # int() of a huge number raises; this long is out of range
+            raise RequestError(
+                f"The number of broadcasts must be 1-{HISTORY_MAX}, got {quote(words[0])}."
+            )
+        return HistoryRequest(limit=int(words[0]))
     if len(words) == 1 and is_broadcast_id(words[0].lower()):
         return HistoryRequest(broadcast_id=words[0].lower())
     raise RequestError(

@@ -144,8 +144,9 @@ def _schedule_lines(doc: dict[str, Any], zone: ZoneInfo) -> list[str]:
         lines.append(f"🔁 Run of {doc['schedule_id']} due {_when(doc.get('occurrence_at'), zone)}")
     schedule = doc.get("schedule")
     if isinstance(schedule, dict):
-        lines.append(f"🗓 Schedule: {schedule.get('text') or '?'} ({schedule.get('timezone')})")
-        if doc.get("scheduled_for"):
+        typed = schedule.get("text") or "?"
+        lines.append(f"🗓 Scheduled with {typed} ({schedule.get('timezone')})")
+        if doc.get("scheduled_for") and doc["status"] == "scheduled":
             lines.append(f"⏰ Next: {_when(doc['scheduled_for'], zone)}")
     return lines
 

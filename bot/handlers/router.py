@@ -27,6 +27,7 @@ from bot.commands import (
     ScheduledRequest,
     SegmentsRequest,
     TimezoneRequest,
+    UnknownCommand,
     UsageError,
     parse_command,
 )
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 CONFIRM_ACTIONS = frozenset({"send", "schedule", "preview", "discard"})
 CONTROL_ACTIONS = frozenset({"pause", "resume", "cancel"})
 CALLBACK_PREFIX = "bc:"
+ASK_DROPPED = "ℹ️ The broadcast that was waiting for your message is dropped: nothing was stored."
 
 
 def handlers(ctx: BotContext, *, all_callbacks: bool = False) -> list[Any]:
@@ -90,7 +92,9 @@ async def handle_message(ctx: BotContext, message: Message) -> None:
     key = (message.chat.id, user.id)
     text = message.text or ""
     parsed: Parsed = parse_command(text, bot_username=ctx.bot_username) if text else NotACommand()
-    if isinstance(parsed, NotACommand | NotForUs):
+    if isinstance(parsed, UnknownCommand) and ctx.records_users and await ctx.is_admin(user.id):
+        parsed = UsageError(parsed.hint)  # standalone: nobody else owns /broadcast...
+    if isinstance(parsed, NotACommand | NotForUs | UnknownCommand):
         request = ctx.pending.take(key)
         if request is None:
             return  # the host bot's business
@@ -98,7 +102,8 @@ async def handle_message(ctx: BotContext, message: Message) -> None:
     elif not await ctx.is_admin(user.id):
         await ctx.say(message.chat.id, ADMINS_ONLY, reply_to=message.id)
     else:
-        ctx.pending.close(key)  # a new command replaces an open question
+        if ctx.pending.close(key) and not isinstance(parsed, BroadcastRequest):
+            await ctx.say(message.chat.id, ASK_DROPPED)  # a new command replaces the question
         await _serve(ctx, message, parsed)
     raise hydrogram.StopPropagation  # consumed: a host bot's handlers do not see it
 

@@ -30,6 +30,8 @@ from scheduler.when import (
 )
 
 MAX_LISTED = 100
+#: Words ``--every`` takes with the time of ``--at``.
+PERIODS = frozenset({"day", "daily", "week", "weekly", "month", "monthly"})
 #: ``--every month`` from a first run on a later day would skip short months.
 MONTH_DAYS = 28
 
@@ -89,7 +91,13 @@ def repeat_rule(every: str, first_local: datetime | None) -> Recurrence:
     try:
         return parse_every(every)
     except RecurrenceError:
-        anchored = _anchored(every.strip().lower(), first_local)
+        period = every.strip().lower()
+        anchored = _anchored(period, first_local)
+        if anchored is None and first_local is None and period in PERIODS:
+            raise RecurrenceError(
+                f'--every {quote(every)} needs a time: write e.g. --every "day 09:00", or add'
+                ' --at "tomorrow 9:00" to repeat from then.'
+            ) from None
         if anchored is None:
             raise
     return replace(parse_every(anchored), text=every)
@@ -171,6 +179,10 @@ async def on_reschedule(ctx: BotContext, message: Message, request: RescheduleRe
     except ScheduleParseError as error:
         await ctx.say(chat_id, f"⏰ {error}", reply_to=message.id)
         return
+    problem = await _past_its_end(ctx, request.broadcast_id, when, now, zone)
+    if problem is not None:
+        await ctx.say(chat_id, problem, reply_to=message.id)
+        return
     doc = await ctx.core.schedules.reschedule(request.broadcast_id, when, admin, now)
     if doc is None:
         await ctx.say(chat_id, await _not_movable(ctx, request.broadcast_id), reply_to=message.id)
@@ -183,6 +195,19 @@ async def on_reschedule(ctx: BotContext, message: Message, request: RescheduleRe
         if following is not None:
             text += f"\nThe run after it: {describe_when(following, now, zone)}."
     await ctx.say(chat_id, text, reply_to=message.id)
+
+
+async def _past_its_end(
+    ctx: BotContext, broadcast_id: str, when: datetime, now: datetime, zone: ZoneInfo
+) -> str | None:
+    doc = await ctx.core.store.docs.find_one({"_id": broadcast_id}, {"schedule": 1})
+    until = as_utc(((doc or {}).get("schedule") or {}).get("until"))
+    if until is None or when <= until:
+        return None
+    return (
+        f"⏰ {describe_when(when, now, zone)} is after the end of this repeating broadcast"
+        f" ({describe_when(until, now, zone)}). Cancel it and schedule a new one instead."
+    )
 
 
 async def _not_movable(ctx: BotContext, broadcast_id: str) -> str:
