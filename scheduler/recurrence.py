@@ -215,9 +215,10 @@ class Recurrence:
             value = getattr(self, name)
             try:
                 CronTrigger(**{name: value}, timezone=UTC)
-            except ValueError as error:
+            except ValueError:
                 raise RecurrenceError(
-                    f"{quote(self.text)}: {_LABELS[name]} {quote(value)} is not valid ({error})."
+                    f"{quote(self.text)}: {_LABELS[name]} {quote(value)} is not valid; use a"
+                    " value in that range, *, a list (1,15), a range (1-5) or a step (*/2)."
                     " Cron fields are: minute hour day month weekday."
                 ) from None
 

@@ -272,7 +272,7 @@ def _check_range(
             f"{quote(text)} is {describe_when(rounded, now, tz)}: that is in the past."
             f" Write a time in the future, for example {_EXAMPLES}."
         )
-    if rounded - now > max_ahead:
+    if rounded - now > max_ahead + timedelta(seconds=1):  # "in 366 days" is within 366 d
         raise ScheduleParseError(
             f"{quote(text)} is {describe_when(rounded, now, tz)}: that is too far ahead;"
             f" a time may be at most {span(max_ahead)} ahead."

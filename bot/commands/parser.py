@@ -112,7 +112,7 @@ def _timezone(args: str) -> Request:
     words = args.split()
     if len(words) > 1:
         raise RequestError(
-            f"Give one IANA time zone name such as Europe/Berlin, got {quote(args)}."
+            f"Give one IANA time zone name such as Europe/Berlin, got {quote(args.strip())}."
         )
     return TimezoneRequest(words[0] if words else None)
 
