@@ -23,6 +23,7 @@ from bot.app import Core, Tuning, broadcast_client, build_core, open_database, u
 from bot.handlers import notices
 from bot.handlers.context import BotContext, Timing
 from bot.handlers.router import handlers
+from bot.handlers.schedule import admin_zone
 from bot.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_handlers
 from bot.mongo import Database
 from bot.pipeline import PipelineConfig, ProgressCallback, WallClock
@@ -136,12 +137,13 @@ async def install(
         status = statuses.pop(summary.broadcast_id, None) or StatusMessage.from_document(
             client, doc
         )
+        zone = await admin_zone(context, int(doc["admin_id"]))
         if status is not None:
-            await status.finish(summary, by=_finished_by(doc, summary))
+            await status.finish(summary, by=_finished_by(doc, summary), zone=zone)
         elif doc.get("schedule") or doc.get("schedule_id"):
             # Started by a scheduler that stopped before showing progress: the summary
             # still reaches the admin who scheduled it.
-            text = summary_text(summary, _finished_by(doc, summary))
+            text = summary_text(summary, _finished_by(doc, summary), zone)
             await context.say(int(doc["admin_id"]), text)
 
     queue = BroadcastQueue(core, status_for, on_finished)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.policy import ProgressSnapshot
 
@@ -111,8 +112,11 @@ def progress_text(snap: ProgressSnapshot) -> str:
     return "\n".join(lines)
 
 
-def summary_text(summary: Summary, by: str | None = None) -> str:
-    """The final summary (design document 7.3) with the error breakdown."""
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def summary_text(summary: Summary, by: str | None = None, zone: ZoneInfo = UTC_ZONE) -> str:
+    """The final summary (design document 7.3) with the error breakdown; times in ``zone``."""
     title = {
         "completed": "✅ BROADCAST COMPLETED",
         "cancelled": "🛑 BROADCAST CANCELLED",
@@ -140,7 +144,7 @@ def summary_text(summary: Summary, by: str | None = None) -> str:
     lines += [
         "",
         f"⏱️ Total Time: {duration_text(summary.duration_s)}",
-        f"📅 Completed: {summary.completed_at:%Y-%m-%d %H:%M:%S %Z}",
+        f"📅 Completed: {summary.completed_at.astimezone(zone):%Y-%m-%d %H:%M:%S} {zone.key}",
     ]
     if by:
         lines.append(f"👤 By: {by}")

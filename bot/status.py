@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import hydrogram
 from hydrogram.enums import ParseMode
@@ -17,7 +18,7 @@ from hydrogram.errors import FloodWait, MessageNotModified
 from hydrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.policy import ProgressSnapshot
-from bot.report import Summary, progress_text, summary_text
+from bot.report import UTC_ZONE, Summary, progress_text, summary_text
 
 log = logging.getLogger(__name__)
 
@@ -144,14 +145,16 @@ class StatusMessage:
         except Exception:
             log.warning("status of %s: edit failed", self.broadcast_id, exc_info=True)
 
-    async def finish(self, summary: Summary, by: str | None = None) -> None:
+    async def finish(
+        self, summary: Summary, by: str | None = None, zone: ZoneInfo = UTC_ZONE
+    ) -> None:
         """Replace the status with the summary and no buttons; never raises.
 
         When the message cannot be edited (deleted, too old...) the summary is
         sent to ``chat_id`` as a new message, which becomes this status message.
         """
         self.finished = True
-        text = summary_text(summary, by)
+        text = summary_text(summary, by, zone)
         for attempt in (1, 2):
             try:
                 await self._edit(text, None)

@@ -26,6 +26,7 @@ from tests.botkit import (
     eventually,
     last,
     press,
+    send_now,
     summarised,
     texts,
     wait_status,
@@ -370,3 +371,18 @@ async def test_every_week_without_a_time_says_how_to_give_one(
 
     assert '--every "week" needs a time' in texts(sim)[-1]
     assert await db["broadcasts"].count_documents({}) == 0
+
+
+async def test_the_summary_shows_the_time_in_the_admins_zone(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    await start()
+    await sim.feed_message(ADMIN, "/broadcast_timezone Asia/Tashkent")
+
+    bid = await send_now(sim, db, "/broadcast Local time")
+
+    doc = await db["broadcasts"].find_one({"_id": bid})
+    summary = next(
+        m for m in sim.inbox(ADMIN) if m.message_id == doc["progress_message"]["message_id"]
+    )
+    assert "Asia/Tashkent" in (summary.text or "")
