@@ -133,7 +133,7 @@ async def test_a_repeating_broadcast_runs_on_each_occurrence_until_its_end(
     day0 = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
     clock.set(day0)
     bid = await schedule(
-        sim, "/broadcast --at 'tomorrow 9:00' --every 'day 09:00' --until '2026-12-04 12:00' Tick"
+        sim, "/broadcast --at 'tomorrow 9:00' --every 'day 09:00' --until 2026-12-04 Tick"
     )
 
     for day in (1, 2, 3, 4):

@@ -8,8 +8,9 @@ absolute date with weekday and zone and as a relative time.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from scheduler.when import (
 )
 
 MAX_LISTED = 100
+_HAS_CLOCK = re.compile(r"\d:\d|\d\s*[ap]\.?m\b|midnight|noon|полноч|полдень", re.IGNORECASE)
 #: Words ``--every`` takes with the time of ``--at``.
 PERIODS = frozenset({"day", "daily", "week", "weekly", "month", "monthly"})
 #: ``--every month`` from a first run on a later day would skip short months.
@@ -62,7 +64,7 @@ async def resolve(ctx: BotContext, admin_id: int, request: BroadcastRequest) -> 
     recurrence = None
     if request.every is not None:
         recurrence = repeat_rule(request.every, first.astimezone(zone) if first else None)
-    until = parse_when(request.until, now, zone, settings) if request.until else None
+    until = _until(request.until, now, zone, settings) if request.until else None
     if first is None:
         assert recurrence is not None
         first = _first_run(recurrence, now, zone, request.every or "")
@@ -77,6 +79,15 @@ async def resolve(ctx: BotContext, admin_id: int, request: BroadcastRequest) -> 
         if value
     )
     return Schedule(first, zone.key, recurrence, until, text)
+
+
+def _until(text: str, now: datetime, zone: ZoneInfo, settings: DateSettings) -> datetime:
+    """``--until``: a date without a time of day includes that whole day."""
+    until = parse_when(text, now, zone, settings)
+    local = until.astimezone(zone)
+    if local.time() == time(0) and not _HAS_CLOCK.search(text):
+        until = (local + timedelta(days=1, seconds=-1)).astimezone(until.tzinfo)
+    return until
 
 
 def repeat_rule(every: str, first_local: datetime | None) -> Recurrence:
