@@ -80,13 +80,14 @@ class SchedulerRuntime:
             on_deposed=self._deposed,
         )
         self.jobs: JobScheduler | None = None
+        self._leading = False
         self._sweeper: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
     @property
     def is_leader(self) -> bool:
-        """Whether this instance runs the scheduler now."""
-        return self.jobs is not None
+        """Whether this instance leads: sweeps the schedule and sends broadcasts."""
+        return self._leading
 
     async def start(self) -> None:
         """Take part in the election (returns after the first attempt)."""
@@ -104,21 +105,28 @@ class SchedulerRuntime:
 
     async def changed(self) -> None:
         """A broadcast was scheduled, moved or cancelled here: sync now if leader."""
-        if self.jobs is not None:
+        if self._leading:
             await self.sync()
 
     async def sync(self) -> None:
-        """Make the jobs match the broadcasts collection; fire or miss what is due."""
+        """Make the jobs match the broadcasts collection; fire or miss what is due.
+
+        Without a job scheduler (its store unreachable) the sweep still fires and
+        misses what is due, at the sweep's pace instead of to the second.
+        """
         async with self._lock:
-            jobs = self.jobs
-            if jobs is None:
+            if not self._leading:
                 return
+            jobs = self.jobs
             now = self.wall_clock()
-            todo = plan(await self.book.store.scheduled(), await jobs.jobs(), now, self._grace)
+            current = await jobs.jobs() if jobs is not None else {}
+            todo = plan(await self.book.store.scheduled(), current, now, self._grace)
             for bid in todo.fire:
                 await self._fire(bid)
             for bid in todo.miss:
                 await self._miss(bid)
+            if jobs is None:
+                return
             for bid, at in todo.put.items():
                 await jobs.put_once(bid, at)
             for bid in todo.remove:
@@ -157,15 +165,14 @@ class SchedulerRuntime:
             await self.jobs.put_once(schedule_id, fired.next_at)
 
     async def _elected(self) -> None:
-        jobs = self.jobs_factory(self)
-        await jobs.start()  # raises if the job store cannot be reached: we step down
-        self.jobs = jobs
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="schedule-sweeper")
+        self._leading = True
         if self.on_leading is not None:
             await self.on_leading()
-        log.info("this instance now runs the scheduler")
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="schedule-sweeper")
+        log.info("this instance now leads: it sends broadcasts and runs the scheduler")
 
     async def _deposed(self) -> None:
+        was_leading, self._leading = self._leading, False
         sweeper, self._sweeper = self._sweeper, None
         if sweeper is not None:
             sweeper.cancel()
@@ -175,13 +182,32 @@ class SchedulerRuntime:
             jobs, self.jobs = self.jobs, None
         if jobs is not None:
             await jobs.shutdown()
-            log.info("this instance no longer runs the scheduler")
+        if was_leading:
+            log.info("this instance no longer leads")
             if self.on_standby is not None:
                 await self.on_standby()
+
+    async def _start_jobs(self) -> None:
+        """Start the job scheduler if it is not running; a failure is retried next sweep."""
+        if self.jobs is not None:
+            return
+        jobs = self.jobs_factory(self)
+        try:
+            await jobs.start()
+        except Exception:
+            log.exception("the job store cannot be reached; the sweep fires due broadcasts")
+            return
+        spare: JobScheduler | None = jobs
+        async with self._lock:
+            if self._leading and self.jobs is None:
+                self.jobs, spare = jobs, None
+        if spare is not None:  # deposed meanwhile
+            await spare.shutdown()
 
     async def _sweep_forever(self) -> None:
         while True:  # the first sweep runs at once: what was due while nobody led
             try:
+                await self._start_jobs()
                 await self.sync()
             except Exception:
                 log.exception("syncing the schedule failed; retrying")

@@ -18,10 +18,13 @@ from bot.install import BroadcastBot, install
 from bot.mongo import Database, as_utc
 from bot.simulator import TelegramSimulator
 from config.settings import Settings
+from scheduler.jobs import JobScheduler
+from scheduler.runtime import SchedulerRuntime
 from tests.botkit import (
     ADMIN,
     FAST,
     ShiftedClock,
+    as_awaitable,
     broadcast_id,
     eventually,
     last,
@@ -51,14 +54,16 @@ async def start(
     bots: list[BroadcastBot] = []
     await seed(db, sim, USERS)
 
-    async def start_bot(holder: str = "a", rate: float = 1000, **options: Any) -> BroadcastBot:
+    async def start_bot(
+        holder: str = "a", rate: float = 1000, jobs: Callable[[], Any] | None = None, **options: Any
+    ) -> BroadcastBot:
         settings = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=rate)
         bot = await install(
             sim,
             db,
             settings,
             config=FAST,
-            scheduler=quick_scheduler(job_store, holder=holder, **options),
+            scheduler=quick_scheduler(jobs or job_store, holder=holder, **options),
             wall_clock=clock,
         )
         bots.append(bot)
@@ -112,6 +117,7 @@ async def test_a_one_off_fires_once_at_its_time(
 ) -> None:
     bot = await start(sweep_every_s=60)  # only APScheduler's job can fire it in time
     bid = await schedule(sim, "/broadcast --at 'in 1 hour' Once")
+    await jobs_of(bot)
     soon = datetime.now(UTC) + timedelta(seconds=1)
     await db["broadcasts"].update_one({"_id": bid}, {"$set": {"scheduled_for": soon}})
     assert bot.scheduler is not None
@@ -224,9 +230,7 @@ async def test_cancel_and_reschedule_change_the_pending_jobs(
     await sim.feed_message(ADMIN, f"/broadcast_cancel {dropped}")
     await sim.feed_message(ADMIN, f"/broadcast_reschedule {moved} in 3 hours")
 
-    assert bot.scheduler is not None
-    assert bot.scheduler.jobs is not None
-    jobs = await bot.scheduler.jobs.jobs()
+    jobs = await (await jobs_of(bot)).jobs()
     assert dropped not in jobs
     assert jobs[moved] == await due_time(db, moved) > start_time + timedelta(hours=1)
     await sim.feed_message(ADMIN, "/broadcast_scheduled")
@@ -326,24 +330,35 @@ async def test_at_start_jobs_follow_the_broadcasts_collection(
 ) -> None:
     first = await start("a")
     kept = await schedule(sim, "/broadcast --at 'in 2 hours' Kept")
-    assert first.scheduler is not None
-    assert first.scheduler.jobs is not None
+    old_jobs = await jobs_of(first)
+    await eventually(lambda: _has_job(first, kept))
     orphan = "bc_20261129_000000_dead"  # a job whose broadcast is gone
-    await first.scheduler.jobs.put_once(orphan, clock() + timedelta(hours=1))
-    await first.scheduler.jobs.remove(kept)  # a broadcast whose job is gone
+    await old_jobs.put_once(orphan, clock() + timedelta(hours=1))
+    await old_jobs.remove(kept)  # a broadcast whose job is gone
     await first.stop()
 
     second = await start("b")
 
-    assert second.scheduler is not None
-    jobs = second.scheduler.jobs
-    assert jobs is not None
-    await eventually(lambda: _synced(jobs.jobs(), orphan, kept))  # the first sweep, at once
-    assert (await jobs.jobs())[kept] == await due_time(db, kept)
+    runtime = second.scheduler
+    assert runtime is not None
+    await eventually(lambda: _synced(runtime, orphan, kept))  # the first sweep, at once
+    assert runtime.jobs is not None
+    assert (await runtime.jobs.jobs())[kept] == await due_time(db, kept)
 
 
-async def _synced(listing: Awaitable[dict[str, datetime | None]], gone: str, kept: str) -> bool:
-    jobs = await listing
+async def jobs_of(bot: BroadcastBot) -> JobScheduler:
+    """The bot's job scheduler, once its first sweep has started it."""
+    runtime = bot.scheduler
+    assert runtime is not None
+    await eventually(lambda: as_awaitable(runtime.jobs is not None))
+    assert runtime.jobs is not None
+    return runtime.jobs
+
+
+async def _synced(runtime: SchedulerRuntime, gone: str, kept: str) -> bool:
+    if runtime.jobs is None:
+        return False
+    jobs = await runtime.jobs.jobs()
     return gone not in jobs and kept in jobs
 
 
@@ -386,3 +401,22 @@ async def test_the_summary_shows_the_time_in_the_admins_zone(
         m for m in sim.inbox(ADMIN) if m.message_id == doc["progress_message"]["message_id"]
     )
     assert "Asia/Tashkent" in (summary.text or "")
+
+
+async def test_without_a_job_store_the_sweep_still_sends_what_is_due(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    def unreachable() -> Any:
+        raise ConnectionError("the job store's MongoDB is down")
+
+    bot = await start(jobs=unreachable)
+    now_bid = await send_now(sim, db, "/broadcast Right away")
+    later = await schedule(sim, "/broadcast --at 'in 1 hour' Later")
+    clock.advance(timedelta(hours=1, seconds=1))
+
+    await wait_status(db, later, "completed")
+    assert bot.scheduler is not None
+    assert bot.scheduler.is_leader
+    assert bot.scheduler.jobs is None
+    assert copies(sim, "Right away") == copies(sim, "Later") == dict.fromkeys(USERS, 1)
+    assert now_bid != later
