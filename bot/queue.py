@@ -160,7 +160,9 @@ class BroadcastQueue:
         finally:
             self._current = None
         self._failures.pop(bid, None)
-        await self._report(summary)
+        # The broadcast is finished: its summary reaches the admin even if the queue
+        # is being stopped right now (this instance lost the lead).
+        await asyncio.shield(self._report(summary))
         return True
 
     async def _next_resumable(self) -> str | None:

@@ -115,9 +115,11 @@ class MongoLease:
 class Leadership:
     """Keeps trying to take a lease, and tells us when we become or stop being the leader.
 
-    Each attempt must finish within ``renew_every`` seconds or counts as lost, and
-    the ttl must exceed two periods, so a leader that cannot renew steps down
-    before its lease expires and another can take over. Callbacks run in the
+    Each attempt must finish within ``renew_every`` seconds or counts as failed.
+    A leader keeps leading through failed renewals (a slow or briefly unreachable
+    database) until ``ttl - 2 * renew_every`` has passed since its last renewal,
+    so it steps down before its lease can expire and another take over; a
+    renewal that finds another holder deposes it at once. Callbacks run in the
     renewal task, one at a time (elected, then deposed, ...), and should be quick
     next to the ttl; their errors are logged.
 
@@ -145,6 +147,7 @@ class Leadership:
         self.lease, self.renew_every = lease, renew_every
         self._on_elected, self._on_deposed = on_elected, on_deposed
         self._leader = False
+        self._renewed_at = float("-inf")  # the loop's clock at the last successful acquire
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -196,12 +199,18 @@ class Leadership:
             await self._attempt()
 
     async def _attempt(self) -> None:
+        clock = asyncio.get_running_loop().time
         try:
             async with asyncio.timeout(self.renew_every):
                 won = await self.lease.acquire()
-        except Exception:  # a leader that cannot renew must assume it lost the lease
+        except Exception:
+            if self._leader and clock() - self._renewed_at < self._patience:
+                log.warning("could not renew the lease; still ours for a while", exc_info=True)
+                return
             log.warning("could not take or renew the lease", exc_info=True)
             won = False
+        if won:
+            self._renewed_at = clock()
         if won == self._leader:
             return
         self._leader = won
@@ -213,6 +222,11 @@ class Leadership:
             await self._notify(self._on_deposed)
             with contextlib.suppress(Exception):
                 await self.lease.release()
+
+    @property
+    def _patience(self) -> float:
+        """How long after its last renewal a leader may go on without renewing."""
+        return self.lease.ttl.total_seconds() - 2 * self.renew_every
 
     async def _notify(self, callback: Callback) -> bool:
         try:

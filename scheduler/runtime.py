@@ -173,6 +173,8 @@ class SchedulerRuntime:
 
     async def _deposed(self) -> None:
         was_leading, self._leading = self._leading, False
+        if self.on_standby is not None:  # first: another instance may be sending soon
+            await self.on_standby()
         sweeper, self._sweeper = self._sweeper, None
         if sweeper is not None:
             sweeper.cancel()
@@ -184,8 +186,6 @@ class SchedulerRuntime:
             await jobs.shutdown()
         if was_leading:
             log.info("this instance no longer leads")
-            if self.on_standby is not None:
-                await self.on_standby()
 
     async def _start_jobs(self) -> None:
         """Start the job scheduler if it is not running; a failure is retried next sweep."""

@@ -221,3 +221,26 @@ async def test_renewal_must_be_well_within_the_ttl(db: Database) -> None:
 
     with pytest.raises(ValueError, match="renew_every"):
         Leadership(lease, renew_every=0.2, on_elected=nothing, on_deposed=nothing)
+
+
+async def test_a_leader_rides_out_a_short_database_outage(db: Database) -> None:
+    lease = FlakyLease(db["leases"], "scheduler", "a", timedelta(seconds=2))
+    calls: list[str] = []
+
+    async def elected() -> None:
+        calls.append("elected")
+
+    async def deposed() -> None:
+        calls.append("deposed")
+
+    leadership = Leadership(lease, renew_every=RENEW_S, on_elected=elected, on_deposed=deposed)
+    await leadership.start()
+    try:
+        lease.failing = True
+        await asyncio.sleep(5 * RENEW_S)  # several failed renewals, well within the lease
+        lease.failing = False
+        await asyncio.sleep(2 * RENEW_S)
+        assert leadership.is_leader
+        assert calls == ["elected"]
+    finally:
+        await leadership.stop()
