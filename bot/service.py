@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from bot.content import Content, TextContent, content_from_document, content_to_document
 from bot.pipeline import BroadcastStore, Pipeline, ProgressCallback, WallClock
 from bot.report import Summary
 from bot.store import ACTIVE, BroadcastStatus, new_broadcast_id
 
 STARTABLE = (BroadcastStatus.QUEUED, BroadcastStatus.SCHEDULED)
+#: Ids are the second plus 4 hex digits: a clash is rare, and a new id fixes it.
+ID_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,11 @@ class BroadcastService:
             content_to_document(content), audience, admin_id=admin_id, admin_name=admin_name
         )
         doc |= {"status": status.value, **(extra or {})}
+        for _ in range(ID_ATTEMPTS - 1):
+            try:
+                return await self.store.insert(doc)
+            except DuplicateKeyError:  # another broadcast took the id in the same second
+                doc["broadcast_id"] = new_broadcast_id(self.now())
         return await self.store.insert(doc)
 
     def new_document(

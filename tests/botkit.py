@@ -23,17 +23,19 @@ class ShiftedClock:
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
+        self.frozen: datetime | None = None
 
     def __call__(self) -> datetime:
-        return utc_now() + self.offset
+        return self.frozen or utc_now() + self.offset
 
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward by ``delta``."""
         self.offset += delta
 
-    def set(self, moment: datetime) -> None:
-        """Make it ``moment`` now (and let it run on from there)."""
+    def set(self, moment: datetime, *, freeze: bool = False) -> None:
+        """Make it ``moment`` now, and let it run on from there unless ``freeze``."""
         self.offset = moment - utc_now()
+        self.frozen = moment if freeze else None
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 10.0) -> None:

@@ -98,6 +98,6 @@ def quick_scheduler(
     holder: str | None = None,
     sweep_every_s: float = 0.5,
 ) -> SchedulerSetup:
-    """A scheduler for tests: the lease renewed every 0.2 s and lost after 1 s of silence."""
-    timing = RuntimeTiming(renew_every_s=0.2, sweep_every_s=sweep_every_s, grace=grace)
-    return SchedulerSetup(job_store=job_store, timing=timing, lease_ttl_s=1.0, holder=holder)
+    """A scheduler for tests: the lease renewed every 0.3 s and lost after 2 s of silence."""
+    timing = RuntimeTiming(renew_every_s=0.3, sweep_every_s=sweep_every_s, grace=grace)
+    return SchedulerSetup(job_store=job_store, timing=timing, lease_ttl_s=2.0, holder=holder)

@@ -174,3 +174,16 @@ async def test_a_run_whose_id_is_taken_by_another_broadcast_gets_the_next_id(
     assert fired.broadcast_id == occurrence_id(bid, NOW, attempt=1)
     assert (await book.store.get(fired.broadcast_id))["schedule_id"] == bid
     assert (await book.store.get(taken))["schedule_id"] == "x"
+
+
+async def test_a_broadcast_id_taken_in_the_same_second_is_replaced(
+    book: ScheduleBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = iter(["bc_20261129_120000_aaaa", "bc_20261129_120000_aaaa", "bc_20261129_120000_bbbb"])
+    monkeypatch.setattr("bot.service.new_broadcast_id", lambda now: next(ids))
+
+    first = await book.service.create(TextContent("a"), EVERYONE, admin_id=1)
+    second = await book.service.create(TextContent("b"), EVERYONE, admin_id=1)
+
+    assert (first, second) == ("bc_20261129_120000_aaaa", "bc_20261129_120000_bbbb")
+    assert (await book.store.get(second))["message_text"] == "b"
