@@ -8,6 +8,7 @@ name goes through a :class:`segments.FieldMap`, so a host bot's own names work.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,8 @@ from pymongo.errors import DuplicateKeyError
 
 from bot.mongo import Collection, Database
 from segments.model import FieldMap
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,11 @@ class MongoUserDirectory:
         """
         indexed = await self._indexed_fields()
         if self.fields.user_id not in indexed:
-            await self.docs.create_index(self.fields.user_id, unique=unique_ids)
+            try:
+                await self.docs.create_index(self.fields.user_id, unique=unique_ids)
+            except DuplicateKeyError:  # the collection already holds a user twice
+                log.warning("users repeat a user_id: indexing it without uniqueness")
+                await self.docs.create_index(self.fields.user_id)
         for name in dict.fromkeys(extra):
             if name not in indexed and name != self.fields.user_id:
                 await self.docs.create_index(name)

@@ -287,3 +287,13 @@ async def test_every_builtin_field_is_indexed(db: Database, fields: FieldMap) ->
     leading = indexed_fields(await db["users"].index_information())
     assert set(index_fields(fields)) <= leading
     assert {fields.user_id, fields.last_seen, fields.role} <= leading
+
+
+async def test_unique_ids_fall_back_when_the_collection_repeats_a_user(db: Database) -> None:
+    await db["users"].insert_many([{"user_id": 1}, {"user_id": 1}])
+    users = MongoUserDirectory(db, "users")
+
+    await users.ensure_indexes(unique_ids=True)
+
+    info = await db["users"].index_information()
+    assert any("user_id" in str(index["key"]) for index in info.values())
