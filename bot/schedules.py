@@ -53,10 +53,9 @@ class Schedule:
 
 @dataclass(frozen=True, slots=True)
 class Fired:
-    """A due broadcast that this call started: ``broadcast_id`` is now ``queued``."""
+    """A broadcast (or a schedule's run) this call queued or marked missed, and the next run."""
 
     broadcast_id: str
-    schedule: dict[str, Any]
     next_at: datetime | None = None
 
 
@@ -112,33 +111,15 @@ class ScheduleBook:
     def __init__(self, store: MongoBroadcastStore, service: BroadcastService) -> None:
         self.store, self.service = store, service
 
-    async def due_doc(self, broadcast_id: str, now: datetime) -> dict[str, Any] | None:
-        """The broadcast if it is scheduled and due at ``now``, else None (a stale job)."""
-        try:
-            doc = await self.store.get(broadcast_id)
-        except BroadcastNotFoundError:
-            return None
-        due = as_utc(doc.get("scheduled_for"))
-        if doc["status"] != BroadcastStatus.SCHEDULED or due is None:
-            return None
-        return doc if due <= now + EARLY_SLACK else None
-
     async def fire(self, broadcast_id: str, now: datetime) -> Fired | None:
-        """Start a due broadcast (or the due run of a schedule); None if not due or taken."""
-        doc = await self.due_doc(broadcast_id, now)
-        if doc is None:
+        """Start a due broadcast (or the due run of a schedule); None if not due or taken.
+
+        A job firing before the stored time (the broadcast was moved) is stale: None.
+        """
+        found = await self._scheduled(broadcast_id)
+        if found is None or found[1] > now + EARLY_SLACK:
             return None
-        if doc["schedule"]["kind"] == ONCE:
-            moved = await self.store.transition(
-                broadcast_id,
-                [BroadcastStatus.SCHEDULED],
-                BroadcastStatus.QUEUED,
-                at=now,
-                action="due",
-                where={"scheduled_for": doc["scheduled_for"]},
-            )
-            return Fired(broadcast_id, doc["schedule"]) if moved else None
-        return await self._run_occurrence(doc, now, BroadcastStatus.QUEUED)
+        return await self._settle_due(found[0], now, BroadcastStatus.QUEUED, "due")
 
     async def miss(self, broadcast_id: str, now: datetime, grace: timedelta) -> Fired | None:
         """Mark a broadcast (or a schedule's run) due more than ``grace`` ago as missed.
@@ -146,24 +127,37 @@ class ScheduleBook:
         None if it is not scheduled or not that late: a repeating schedule already
         moved on to its next run is not missed again.
         """
+        found = await self._scheduled(broadcast_id)
+        if found is None or found[1] + grace >= now:
+            return None
+        return await self._settle_due(found[0], now, BroadcastStatus.MISSED, "missed")
+
+    async def _scheduled(self, broadcast_id: str) -> tuple[dict[str, Any], datetime] | None:
+        """The document and due time of a broadcast in status ``scheduled``, else None."""
         try:
             doc = await self.store.get(broadcast_id)
         except BroadcastNotFoundError:
             return None
         due = as_utc(doc.get("scheduled_for"))
-        if doc["status"] != BroadcastStatus.SCHEDULED or due is None or due + grace >= now:
+        if doc["status"] != BroadcastStatus.SCHEDULED or due is None:
             return None
-        if doc["schedule"]["kind"] == ONCE:
-            moved = await self.store.transition(
-                broadcast_id,
-                [BroadcastStatus.SCHEDULED],
-                BroadcastStatus.MISSED,
-                at=now,
-                action="missed",
-                where={"scheduled_for": doc["scheduled_for"]},
-            )
-            return Fired(broadcast_id, doc["schedule"]) if moved else None
-        return await self._run_occurrence(doc, now, BroadcastStatus.MISSED)
+        return doc, due
+
+    async def _settle_due(
+        self, doc: dict[str, Any], now: datetime, status: BroadcastStatus, action: str
+    ) -> Fired | None:
+        """A one-off moves to ``status``; a schedule gets a run in ``status`` and moves on."""
+        if doc["schedule"]["kind"] != ONCE:
+            return await self._run_occurrence(doc, now, status)
+        moved = await self.store.transition(
+            str(doc["_id"]),
+            [BroadcastStatus.SCHEDULED],
+            status,
+            at=now,
+            action=action,
+            where={"scheduled_for": doc["scheduled_for"]},
+        )
+        return Fired(str(doc["_id"])) if moved else None
 
     async def _run_occurrence(
         self, doc: dict[str, Any], now: datetime, status: BroadcastStatus
@@ -195,7 +189,7 @@ class ScheduleBook:
         )
         if not (created or advanced):
             return None
-        return Fired(str(child["broadcast_id"]), doc["schedule"], next_at) if created else None
+        return Fired(str(child["broadcast_id"]), next_at) if created else None
 
     async def _insert_run(self, child: dict[str, Any], schedule_id: str, due: datetime) -> bool:
         """Insert the run under its derived id; False if another scheduler already did."""
