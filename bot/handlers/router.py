@@ -7,6 +7,7 @@ feature module that serves it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import hydrogram
@@ -113,25 +114,22 @@ async def _serve(ctx: BotContext, message: Message, parsed: Parsed) -> None:
         await ctx.say(message.chat.id, parsed.message, reply_to=message.id)
     elif isinstance(parsed, HelpRequest):
         await ctx.say(message.chat.id, ADMIN_HELP, reply_to=message.id)
-    elif isinstance(parsed, BroadcastRequest):
-        await compose.on_broadcast(ctx, message, parsed)
-    elif isinstance(parsed, HistoryRequest):
-        await history.on_history(ctx, message, parsed)
-    elif isinstance(parsed, CancelRequest):
-        await history.on_cancel(ctx, message, parsed)
     else:
-        await _serve_more(ctx, message, parsed)
+        serve = _SERVERS.get(type(parsed))
+        if serve is not None:
+            await serve(ctx, message, parsed)
 
 
-async def _serve_more(ctx: BotContext, message: Message, parsed: Parsed) -> None:
-    if isinstance(parsed, SegmentsRequest):
-        await segments.on_segments(ctx, message, parsed)
-    elif isinstance(parsed, ScheduledRequest):
-        await schedule.on_scheduled(ctx, message, parsed)
-    elif isinstance(parsed, RescheduleRequest):
-        await schedule.on_reschedule(ctx, message, parsed)
-    elif isinstance(parsed, TimezoneRequest):
-        await schedule.on_timezone(ctx, message, parsed)
+#: Each request type and the feature handler that serves it.
+_SERVERS: dict[type, Callable[[BotContext, Message, Any], Awaitable[None]]] = {
+    BroadcastRequest: compose.on_broadcast,
+    HistoryRequest: history.on_history,
+    CancelRequest: history.on_cancel,
+    SegmentsRequest: segments.on_segments,
+    ScheduledRequest: schedule.on_scheduled,
+    RescheduleRequest: schedule.on_reschedule,
+    TimezoneRequest: schedule.on_timezone,
+}
 
 
 async def handle_callback(ctx: BotContext, query: CallbackQuery) -> None:
