@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
+from bot.handlers import Timing
 from bot.inmemory import in_memory_database, in_memory_job_store
+from bot.install import BroadcastBot, install
 from bot.mongo import Database
 from bot.simulator import TelegramSimulator
-from tests.support import ADMIN
+from config.settings import Settings
+from tests.botkit import FAST, ShiftedClock
+from tests.support import ADMIN, quick_scheduler
 
 
 @pytest.fixture
@@ -61,3 +65,54 @@ def job_store(db: Database) -> Callable[[], Any]:
     from scheduler.jobs import mongo_store_factory
 
     return mongo_store_factory(uri, db.name)  # dropped with the database
+
+
+@pytest.fixture
+def clock() -> ShiftedClock:
+    """The bots' wall clock, which a test moves forward."""
+    return ShiftedClock()
+
+
+Launch = Callable[..., Awaitable[BroadcastBot]]
+
+
+@pytest.fixture
+async def launch(
+    db: Database, sim: TelegramSimulator, job_store: Callable[[], Any], clock: ShiftedClock
+) -> AsyncIterator[Launch]:
+    """Install bot instances on the simulator, the database, the job store and ``clock``.
+
+    Keyword arguments: ``rate``, ``ask_timeout_s``, ``record_users``, ``holder``,
+    ``jobs`` (another job store factory), ``sweep_every_s``; the rest are settings.
+    Every instance is stopped at the end.
+    """
+    bots: list[BroadcastBot] = []
+
+    async def launch_bot(
+        *,
+        rate: float = 1000,
+        ask_timeout_s: float = 60.0,
+        record_users: bool = False,
+        holder: str | None = None,
+        jobs: Callable[[], Any] | None = None,
+        sweep_every_s: float = 0.5,
+        **settings: Any,
+    ) -> BroadcastBot:
+        options = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=rate, **settings)
+        scheduler = quick_scheduler(jobs or job_store, holder=holder, sweep_every_s=sweep_every_s)
+        bot = await install(
+            sim,
+            db,
+            options,
+            config=FAST,
+            timing=Timing(ask_timeout_s),
+            record_users=record_users,
+            scheduler=scheduler,
+            wall_clock=clock,
+        )
+        bots.append(bot)
+        return bot
+
+    yield launch_bot
+    for bot in bots:
+        await bot.stop()

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from bot.install import BroadcastBot, install
+from bot.install import BroadcastBot
 from bot.mongo import Database, load_filter
 from bot.simulator import TelegramSimulator, UserState
-from config.settings import Settings
 from tests.botkit import (
     ADMIN,
-    FAST,
     ShiftedClock,
     broadcast_id,
     confirmation,
@@ -23,7 +21,7 @@ from tests.botkit import (
     texts,
     wait_status,
 )
-from tests.support import quick_scheduler
+from tests.conftest import Launch
 
 # (user id, language, premium)
 PEOPLE = [
@@ -42,30 +40,13 @@ Start = Callable[..., Awaitable[BroadcastBot]]
 
 
 @pytest.fixture
-async def start(
-    db: Database, sim: TelegramSimulator, job_store: Callable[[], Any]
-) -> AsyncIterator[Start]:
-    bots: list[BroadcastBot] = []
+def start(launch: Launch) -> Start:
+    """A standalone bot: it records the users who write to it."""
 
     async def start_bot(**settings: Any) -> BroadcastBot:
-        options = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=1000, **settings)
-        bot = await install(
-            sim,
-            db,
-            options,
-            config=FAST,
-            record_users=True,
-            scheduler=quick_scheduler(job_store),
-            wall_clock=clock,
-        )
-        bots.append(bot)
-        return bot
+        return await launch(record_users=True, **settings)
 
-    clock = ShiftedClock()
-    start_bot.clock = clock  # type: ignore[attr-defined]
-    yield start_bot
-    for bot in bots:
-        await bot.stop()
+    return start_bot
 
 
 async def people_talk(sim: TelegramSimulator, people: list[tuple[int, str, bool]]) -> None:
@@ -191,10 +172,9 @@ async def test_unknown_segment_suggests_the_closest_and_stores_nothing(
 
 
 async def test_scheduled_active_1d_counts_activity_from_the_day_it_runs(
-    sim: TelegramSimulator, db: Database, start: Start
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
 ) -> None:
     bot = await start()
-    clock: ShiftedClock = start.clock  # type: ignore[attr-defined]
     await people_talk(sim, PEOPLE[:3])  # day 0: all three active
     await sim.feed_message(ADMIN, "/broadcast_schedule in 3 days | --segment active_1d Day three")
     schedule = sim.inbox(ADMIN)[-1]

@@ -4,21 +4,18 @@ assertions on what the simulated users received and on what MongoDB holds."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bot.commands import ADMIN_HELP, UsageError, parse_command
-from bot.handlers import Timing
-from bot.install import BroadcastBot, install
+from bot.install import BroadcastBot
 from bot.mongo import Database
 from bot.simulator import TelegramSimulator, UserState
-from config.settings import Settings
 from tests.botkit import (
     ADMIN,
-    FAST,
     as_awaitable,
     broadcast_id,
     button,
@@ -32,7 +29,8 @@ from tests.botkit import (
     texts,
     wait_status,
 )
-from tests.support import quick_scheduler, seed
+from tests.conftest import Launch
+from tests.support import seed
 
 OUTSIDER = 3_000_001
 USERS = list(range(2_000_000, 2_000_006))
@@ -42,31 +40,16 @@ Start = Callable[..., Awaitable[BroadcastBot]]
 
 
 @pytest.fixture
-async def start(
-    db: Database, sim: TelegramSimulator, job_store: Callable[[], Any]
-) -> AsyncIterator[Start]:
+def start(db: Database, sim: TelegramSimulator, launch: Launch) -> Start:
     """Installs the bot on the simulator; seeds ``users`` users first."""
-    bots: list[BroadcastBot] = []
 
     async def start_bot(
         users: list[int] = USERS, rate: float = 1000, ask_timeout_s: float = 60.0
     ) -> BroadcastBot:
         await seed(db, sim, users)
-        settings = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=rate)
-        bot = await install(
-            sim,
-            db,
-            settings,
-            config=FAST,
-            timing=Timing(ask_timeout_s),
-            scheduler=quick_scheduler(job_store),
-        )
-        bots.append(bot)
-        return bot
+        return await launch(rate=rate, ask_timeout_s=ask_timeout_s)
 
-    yield start_bot
-    for bot in bots:
-        await bot.stop()
+    return start_bot
 
 
 @pytest.fixture

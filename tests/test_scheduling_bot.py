@@ -8,16 +8,15 @@ on real time, so they fire only in the test that schedules a second ahead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.install import BroadcastBot, install
+from bot.install import BroadcastBot
 from bot.mongo import Database, as_utc
 from bot.simulator import TelegramSimulator
-from config.settings import Settings
 from scheduler.jobs import JobScheduler
 from scheduler.runtime import SchedulerRuntime
 from tests.botkit import (
@@ -34,7 +33,8 @@ from tests.botkit import (
     texts,
     wait_status,
 )
-from tests.support import quick_scheduler, seed
+from tests.conftest import Launch
+from tests.support import seed
 
 USERS = [6001, 6002, 6003]
 
@@ -42,36 +42,14 @@ Start = Callable[..., Awaitable[BroadcastBot]]
 
 
 @pytest.fixture
-def clock() -> ShiftedClock:
-    return ShiftedClock()
-
-
-@pytest.fixture
-async def start(
-    db: Database, sim: TelegramSimulator, job_store: Callable[[], Any], clock: ShiftedClock
-) -> AsyncIterator[Start]:
-    """Start a bot instance on the shared database, simulator, job store and clock."""
-    bots: list[BroadcastBot] = []
+async def start(db: Database, sim: TelegramSimulator, launch: Launch) -> Start:
+    """Start bot instances (holder "a", "b"...) on the shared database, job store and clock."""
     await seed(db, sim, USERS)
 
-    async def start_bot(
-        holder: str = "a", rate: float = 1000, jobs: Callable[[], Any] | None = None, **options: Any
-    ) -> BroadcastBot:
-        settings = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=rate)
-        bot = await install(
-            sim,
-            db,
-            settings,
-            config=FAST,
-            scheduler=quick_scheduler(jobs or job_store, holder=holder, **options),
-            wall_clock=clock,
-        )
-        bots.append(bot)
-        return bot
+    async def start_bot(holder: str = "a", **options: Any) -> BroadcastBot:
+        return await launch(holder=holder, **options)
 
-    yield start_bot
-    for bot in bots:
-        await bot.stop()
+    return start_bot
 
 
 async def schedule(sim: TelegramSimulator, command: str) -> str:
