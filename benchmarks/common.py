@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.app import Core, Tuning, build_core, utc_now
-from bot.content import ParseMode, TextContent
-from bot.inmemory import in_memory_database
-from bot.mongo import Database
-from bot.report import Summary
-from bot.service import Audience
-from bot.simulator import TelegramSimulator
+from bot.delivery.content import ParseMode, TextContent
+from bot.delivery.report import Summary
+from bot.delivery.service import Audience
+from bot.demo.simulator import TelegramSimulator
+from bot.storage.inmemory import in_memory_database
+from bot.storage.mongo import Database
 
 T = TypeVar("T")
 ADMIN = 1_000_001

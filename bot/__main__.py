@@ -19,7 +19,7 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "demo":
-        from bot.demo import main as demo
+        from bot.demo.broadcast import main as demo
 
         return demo(rest)
     if command == "run":
@@ -52,8 +52,8 @@ def run(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    from bot.admin.install import serve
     from bot.app import Tuning
-    from bot.install import serve
     from segments import SegmentFileError
 
     try:  # a bad segments file stops start-up, before any connection

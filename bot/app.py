@@ -16,17 +16,17 @@ from typing import Any
 
 import hydrogram
 
-from bot.admins import AdminPreferences
-from bot.ledger import MongoDeliveryLedger
-from bot.limiter import Clock, RateLimiter, Throttle
-from bot.mongo import Database
-from bot.pipeline import Pipeline, PipelineConfig, Ports, WallClock
-from bot.schedules import ScheduleBook
-from bot.service import BroadcastService, TestMode
-from bot.store import MongoBroadcastStore
-from bot.telegram import HydrogramSender
-from bot.users import MongoUserDirectory
+from bot.delivery.limiter import Clock, RateLimiter, Throttle
+from bot.delivery.pipeline import Pipeline, PipelineConfig, Ports, WallClock
+from bot.delivery.service import BroadcastService, TestMode
+from bot.storage.admins import AdminPreferences
+from bot.storage.ledger import MongoDeliveryLedger
+from bot.storage.mongo import Database
+from bot.storage.store import MongoBroadcastStore
+from bot.storage.users import MongoUserDirectory
+from bot.telegram.sender import HydrogramSender
 from config.settings import ConfigError, Settings
+from scheduler.book import ScheduleBook
 from segments import SegmentCatalog, index_fields, load_catalog
 
 

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.errors import BroadcastNotFoundError
-from bot.mongo import as_utc
-from bot.service import Audience, BroadcastService
-from bot.store import BroadcastStatus, MongoBroadcastStore
+from bot.delivery.errors import BroadcastNotFoundError
+from bot.delivery.service import Audience, BroadcastService
+from bot.storage.mongo import as_utc
+from bot.storage.store import BroadcastStatus, MongoBroadcastStore
 from scheduler.recurrence import Recurrence
 
 ONCE, REPEATING = "once", "repeating"

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from pymongo.errors import DuplicateKeyError
 
-from bot.mongo import Collection, as_utc
+from bot.storage.mongo import Collection, as_utc
 
 log = logging.getLogger(__name__)
 

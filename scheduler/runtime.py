@@ -4,7 +4,7 @@ While leader it runs a :class:`~scheduler.jobs.JobScheduler` (APScheduler with a
 MongoDB job store) and keeps its jobs equal to the broadcasts collection: at
 election, after every change an admin makes here, and every ``sweep_every``
 seconds (which picks up changes made on another instance). Due broadcasts go
-through :class:`bot.schedules.ScheduleBook`, whose compare-and-set updates make
+through :class:`scheduler.book.ScheduleBook`, whose compare-and-set updates make
 each one start once even if two schedulers fire it.
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.pipeline import WallClock
-from bot.schedules import Fired, ScheduleBook, plan
+from bot.delivery.pipeline import WallClock
+from scheduler.book import Fired, ScheduleBook, plan
 from scheduler.jobs import JobScheduler
 from scheduler.lease import Leadership, Lease
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from bot.errors import BroadcastError
+from bot.delivery.errors import BroadcastError
 
 MIN_DAYS, MAX_DAYS = 1, 3650
 # Relative dates in custom filters: "now", "now-30d", "now+2h".

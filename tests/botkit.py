@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app import utc_now
-from bot.mongo import Database
-from bot.pipeline import PipelineConfig
-from bot.simulator import ReceivedMessage, TelegramSimulator
+from bot.delivery.pipeline import PipelineConfig
+from bot.demo.simulator import ReceivedMessage, TelegramSimulator
+from bot.storage.mongo import Database
 
 ADMIN = 1_000_001
 # control_poll_s is not lower: bot/inmemory.py's offloaded calls leave an un-awaited coroutine

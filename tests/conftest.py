@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from bot.handlers import Timing
-from bot.inmemory import in_memory_database, in_memory_job_store
-from bot.install import BroadcastBot, install
-from bot.mongo import Database
-from bot.simulator import TelegramSimulator
+from bot.admin.handlers import Timing
+from bot.admin.install import BroadcastBot, install
+from bot.demo.simulator import TelegramSimulator
+from bot.storage.inmemory import in_memory_database, in_memory_job_store
+from bot.storage.mongo import Database
 from config.settings import Settings
 from tests.botkit import FAST, ShiftedClock
 from tests.support import ADMIN, quick_scheduler

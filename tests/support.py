@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.admin.install import SchedulerSetup
 from bot.app import Core, Tuning, build_core, utc_now
-from bot.content import Content, ParseMode, TextContent
-from bot.install import SchedulerSetup
-from bot.mongo import Database
-from bot.pipeline import PipelineConfig
-from bot.policy import ProgressSnapshot
-from bot.report import Summary
-from bot.service import Audience, TestMode
-from bot.simulator import TelegramSimulator, UserState
+from bot.delivery.content import Content, ParseMode, TextContent
+from bot.delivery.pipeline import PipelineConfig
+from bot.delivery.policy import ProgressSnapshot
+from bot.delivery.report import Summary
+from bot.delivery.service import Audience, TestMode
+from bot.demo.simulator import TelegramSimulator, UserState
+from bot.storage.mongo import Database
 from scheduler.runtime import RuntimeTiming
 
 ADMIN = 1_000_001

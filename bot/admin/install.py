@@ -19,17 +19,17 @@ from typing import Any
 import hydrogram
 from apscheduler.jobstores.base import BaseJobStore
 
+from bot.admin.handlers import notices
+from bot.admin.handlers.context import BotContext, Timing
+from bot.admin.handlers.router import handlers
+from bot.admin.handlers.schedule import admin_zone
+from bot.admin.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_handlers
+from bot.admin.queue import BroadcastQueue
+from bot.admin.status import StatusMessage
 from bot.app import Core, Tuning, broadcast_client, build_core, open_database, utc_now
-from bot.handlers import notices
-from bot.handlers.context import BotContext, Timing
-from bot.handlers.router import handlers
-from bot.handlers.schedule import admin_zone
-from bot.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_handlers
-from bot.mongo import Database
-from bot.pipeline import PipelineConfig, ProgressCallback, WallClock
-from bot.queue import BroadcastQueue
-from bot.report import Summary, summary_text
-from bot.status import StatusMessage
+from bot.delivery.pipeline import PipelineConfig, ProgressCallback, WallClock
+from bot.delivery.report import Summary, summary_text
+from bot.storage.mongo import Database
 from config.settings import Settings
 from scheduler.jobs import JobScheduler, mongo_store_factory
 from scheduler.lease import MongoLease

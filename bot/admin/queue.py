@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.app import Core
-from bot.errors import BroadcastError, BroadcastNotFoundError
-from bot.pipeline import ProgressCallback
-from bot.report import Summary
-from bot.store import ACTIVE, BroadcastStatus
+from bot.delivery.errors import BroadcastError, BroadcastNotFoundError
+from bot.delivery.pipeline import ProgressCallback
+from bot.delivery.report import Summary
+from bot.storage.store import ACTIVE, BroadcastStatus
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from hydrogram.enums import ParseMode
 from hydrogram.errors import FloodWait, MessageNotModified
 from hydrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.policy import ProgressSnapshot
-from bot.report import UTC_ZONE, Summary, progress_text, summary_text
+from bot.delivery.policy import ProgressSnapshot
+from bot.delivery.report import UTC_ZONE, Summary, progress_text, summary_text
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def control_buttons(broadcast_id: str, *, paused: bool) -> InlineKeyboardMarkup:
 class StatusMessage:
     """The admin's one status message for a broadcast, edited as it progresses.
 
-    An instance is a :data:`bot.pipeline.ProgressCallback`. A failed edit never
+    An instance is a :data:`bot.delivery.pipeline.ProgressCallback`. A failed edit never
     raises: the broadcast matters more than its progress display. After a
     FloodWait, edits are skipped until the wait is over.
 
@@ -118,7 +118,7 @@ class StatusMessage:
     def from_document(cls, client: hydrogram.Client, doc: dict[str, Any]) -> StatusMessage | None:
         """The status message recorded on a broadcast document, if any.
 
-        :meth:`bot.store.MongoBroadcastStore.set_progress_message` records it, so a
+        :meth:`bot.storage.store.MongoBroadcastStore.set_progress_message` records it, so a
         restarted bot keeps editing the same message.
         """
         where = doc.get("progress_message")

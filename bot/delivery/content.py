@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.errors import ContentError
+from bot.delivery.errors import ContentError
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

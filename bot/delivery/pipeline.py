@@ -1,7 +1,7 @@
 """The one send pipeline every broadcast goes through.
 
 :class:`Pipeline` wires the narrow interfaces it needs (defined here, by their
-user) to one run of one broadcast; :mod:`bot.run` holds the run itself.
+user) to one run of one broadcast; :mod:`bot.delivery.run` holds the run itself.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.content import Content
-from bot.ledger import DeliveryStatus, Outcome, Tally
-from bot.limiter import Clock, Sleep, Throttle
-from bot.policy import ContentGuard, ProgressSnapshot, RetryPolicy
-from bot.report import Summary
-from bot.store import BroadcastStatus
+from bot.delivery.content import Content
+from bot.delivery.limiter import Clock, Sleep, Throttle
+from bot.delivery.policy import ContentGuard, ProgressSnapshot, RetryPolicy
+from bot.delivery.report import Summary
+from bot.storage.ledger import DeliveryStatus, Outcome, Tally
+from bot.storage.store import BroadcastStatus
 
 ProgressCallback = Callable[[ProgressSnapshot], Awaitable[None]]
 WallClock = Callable[[], datetime]
@@ -51,7 +51,7 @@ class Sender(Protocol):
 
 
 class DeliveryLedger(Protocol):
-    """Per-recipient delivery state; see :class:`bot.ledger.MongoDeliveryLedger`."""
+    """Per-recipient delivery state; see :class:`bot.storage.ledger.MongoDeliveryLedger`."""
 
     async def add_pending(self, broadcast_id: str, user_ids: Sequence[int], now: datetime) -> int:
         """Add recipients as pending (idempotent); returns how many were new."""
@@ -76,7 +76,7 @@ class DeliveryLedger(Protocol):
 
 
 class BroadcastStore(Protocol):
-    """The broadcast documents; see :class:`bot.store.MongoBroadcastStore`."""
+    """The broadcast documents; see :class:`bot.storage.store.MongoBroadcastStore`."""
 
     async def insert(self, doc: dict[str, Any]) -> str:
         """Store a new document; returns its id."""
@@ -108,7 +108,7 @@ class BroadcastStore(Protocol):
 
 
 class UserDirectory(Protocol):
-    """The users collection; see :class:`bot.users.MongoUserDirectory`."""
+    """The users collection; see :class:`bot.storage.users.MongoUserDirectory`."""
 
     def stream_ids(self, query: dict[str, Any], batch: int) -> AsyncIterator[list[int]]:
         """User ids matching ``query``."""
@@ -165,7 +165,7 @@ class Pipeline:
         Safe to call again on the same broadcast after a crash: it resumes from
         the ledger without sending anyone the message twice.
         """
-        from bot.run import BroadcastRun
+        from bot.delivery.run import BroadcastRun
 
         run = BroadcastRun(self.ports, self.config, broadcast_id, progress)
         return await run.execute()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.errors import ErrorCategory
+from bot.delivery.errors import ErrorCategory
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from bot.limiter import Clock, Sleep
-from bot.pipeline import BroadcastStore, ProgressCallback
-from bot.policy import ProgressGate, ProgressSnapshot
+from bot.delivery.limiter import Clock, Sleep
+from bot.delivery.pipeline import BroadcastStore, ProgressCallback
+from bot.delivery.policy import ProgressGate, ProgressSnapshot
 
 log = logging.getLogger(__name__)
 

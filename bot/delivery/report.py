@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.policy import ProgressSnapshot
+from bot.delivery.policy import ProgressSnapshot
 
 ERROR_LABELS = {
     "blocked": "User blocked the bot",

@@ -1,7 +1,7 @@
 """One run of one broadcast: snapshot, claim, send, settle, report.
 
 Tasks of a run:
-- the *feed* (:mod:`bot.feed`) produces candidates: pending rows left by an
+- the *feed* (:mod:`bot.delivery.feed`) produces candidates: pending rows left by an
   earlier run, the audience snapshot, then sweeps of the ledger;
 - the *dispatcher* (``execute``'s loop) settles finished sends and claims new
   recipients in batches, never holding more than ``concurrency`` claimed rows
@@ -21,16 +21,16 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import ErrorCategory, FloodWaitError, SendError, classify_exception
-from bot.feed import AudienceFeed
-from bot.ledger import Outcome
-from bot.policy import Counters, ProgressGate, ProgressSnapshot, snapshot
-from bot.progress import ProgressReporter
-from bot.report import Summary
-from bot.store import ACTIVE, BroadcastStatus
+from bot.delivery.errors import ErrorCategory, FloodWaitError, SendError, classify_exception
+from bot.delivery.feed import AudienceFeed
+from bot.delivery.policy import Counters, ProgressGate, ProgressSnapshot, snapshot
+from bot.delivery.progress import ProgressReporter
+from bot.delivery.report import Summary
+from bot.storage.ledger import Outcome
+from bot.storage.store import ACTIVE, BroadcastStatus
 
 if TYPE_CHECKING:
-    from bot.pipeline import PipelineConfig, Ports, PreparedMessage, ProgressCallback
+    from bot.delivery.pipeline import PipelineConfig, Ports, PreparedMessage, ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class BroadcastRun:
         self.feed.total = tally.total
 
     async def _prepare(self, doc: dict[str, Any]) -> PreparedMessage | None:
-        from bot.content import content_from_document
+        from bot.delivery.content import content_from_document
 
         try:
             return await self.p.sender.prepare(content_from_document(doc["content"]))

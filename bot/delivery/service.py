@@ -9,10 +9,10 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from bot.content import Content, TextContent, content_from_document, content_to_document
-from bot.pipeline import BroadcastStore, Pipeline, ProgressCallback, WallClock
-from bot.report import Summary
-from bot.store import ACTIVE, BroadcastStatus, new_broadcast_id
+from bot.delivery.content import Content, TextContent, content_from_document, content_to_document
+from bot.delivery.pipeline import BroadcastStore, Pipeline, ProgressCallback, WallClock
+from bot.delivery.report import Summary
+from bot.storage.store import ACTIVE, BroadcastStatus, new_broadcast_id
 
 STARTABLE = (BroadcastStatus.QUEUED, BroadcastStatus.SCHEDULED)
 #: Ids are the second plus 4 hex digits: a clash is rare, and a new id fixes it.
@@ -24,7 +24,7 @@ class Audience:
     """Who gets a broadcast: explicit user ids, a filter, or named segments.
 
     Segments are stored by name and compiled to a filter when the broadcast
-    starts sending (see :mod:`bot.feed`), so relative times such as
+    starts sending (see :mod:`bot.delivery.feed`), so relative times such as
     ``active_7d`` count from the run, not from when it was scheduled.
     """
 

@@ -19,14 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app import Tuning, build_core, utc_now
-from bot.content import ParseMode, TextContent
-from bot.inmemory import in_memory_database
-from bot.mongo import Database
-from bot.pipeline import PipelineConfig
-from bot.policy import ProgressSnapshot
-from bot.report import Summary, progress_text, summary_text
-from bot.service import Audience
-from bot.simulator import TelegramSimulator, UserState
+from bot.delivery.content import ParseMode, TextContent
+from bot.delivery.pipeline import PipelineConfig
+from bot.delivery.policy import ProgressSnapshot
+from bot.delivery.report import Summary, progress_text, summary_text
+from bot.delivery.service import Audience
+from bot.demo.simulator import TelegramSimulator, UserState
+from bot.storage.inmemory import in_memory_database
+from bot.storage.mongo import Database
 from segments import SegmentCatalog, SegmentError
 
 ADMIN_ID = 1_000_001
@@ -234,7 +234,7 @@ def main(argv: list[str]) -> int:
     """Entry point of ``python -m bot demo``."""
     args = parse_args(argv)
     if args.interactive:
-        from bot.demo_chat import main as chat
+        from bot.demo.chat import main as chat
 
         return chat(args)
     summary, result = asyncio.run(run_demo(args))

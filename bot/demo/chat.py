@@ -17,17 +17,17 @@ import threading
 from collections.abc import AsyncIterator
 from typing import TextIO
 
-from bot.demo import (
+from bot.admin.install import SchedulerSetup, install
+from bot.delivery.pipeline import PipelineConfig
+from bot.demo.broadcast import (
     ADMIN_ID,
     SimulatedAudience,
     auto_concurrency,
     seed_users,
     split_audience,
 )
-from bot.inmemory import in_memory_database, in_memory_job_store
-from bot.install import SchedulerSetup, install
-from bot.pipeline import PipelineConfig
-from bot.simulator import ReceivedMessage, TelegramSimulator
+from bot.demo.simulator import ReceivedMessage, TelegramSimulator
+from bot.storage.inmemory import in_memory_database, in_memory_job_store
 from config.settings import Settings
 from scheduler.runtime import RuntimeTiming
 

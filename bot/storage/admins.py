@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.mongo import Collection, Database
+from bot.storage.mongo import Collection, Database
 
 
 class AdminPreferences:

@@ -32,7 +32,7 @@ import mongomock_motor
 from mongomock.filtering import filter_applies
 from mongomock_motor import AsyncMongoMockClient
 
-from bot.mongo import Database
+from bot.storage.mongo import Database
 
 _Builder: Any = mongomock.collection.BulkOperationBuilder
 _Collection: Any = mongomock.collection.Collection

@@ -22,8 +22,8 @@ from bson import ObjectId
 from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import BulkWriteError
 
-from bot.errors import ErrorCategory
-from bot.mongo import Collection, Database, aggregate, is_duplicate_key_only
+from bot.delivery.errors import ErrorCategory
+from bot.storage.mongo import Collection, Database, aggregate, is_duplicate_key_only
 
 
 class DeliveryStatus(StrEnum):

@@ -17,8 +17,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from bot.errors import BroadcastNotFoundError
-from bot.mongo import Collection, Database
+from bot.delivery.errors import BroadcastNotFoundError
+from bot.storage.mongo import Collection, Database
 
 SCHEMA_VERSION = 1
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from bot.mongo import Collection, Database
+from bot.storage.mongo import Collection, Database
 from segments.model import FieldMap
 
 log = logging.getLogger(__name__)

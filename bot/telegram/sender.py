@@ -1,8 +1,8 @@
 """The hydrogram adapter: the one module that sends broadcast messages through hydrogram.
 
 hydrogram's exceptions are mapped to ours here and never leave this module:
-:class:`~bot.errors.FloodWaitError` for flood control, :class:`~bot.errors.SendError`
-with a category for everything else, including the ``AttributeError`` that
+:class:`~bot.delivery.errors.FloodWaitError` for flood control,
+:class:`~bot.delivery.errors.SendError` with a category for everything else, including the ``AttributeError`` that
 hydrogram 0.2.0 raises for some error codes it does not know.
 """
 
@@ -17,7 +17,7 @@ from hydrogram import enums, raw, utils
 from hydrogram.errors import Flood, RPCError
 from hydrogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.content import (
+from bot.delivery.content import (
     MAX_CAPTION,
     MAX_TEXT,
     Content,
@@ -26,7 +26,7 @@ from bot.content import (
     ParseMode,
     TextContent,
 )
-from bot.errors import (
+from bot.delivery.errors import (
     ContentError,
     ErrorCategory,
     FloodWaitError,
@@ -34,7 +34,7 @@ from bot.errors import (
     classify_exception,
     classify_rpc_error,
 )
-from bot.pipeline import PreparedMessage
+from bot.delivery.pipeline import PreparedMessage
 
 T = TypeVar("T")
 
@@ -89,7 +89,7 @@ def reply_markup(options: Delivery) -> InlineKeyboardMarkup | None:
 
 
 class HydrogramSender:
-    """Implements :class:`bot.pipeline.Sender` with a hydrogram client.
+    """Implements :class:`bot.delivery.pipeline.Sender` with a hydrogram client.
 
     The client must run with ``sleep_threshold=0`` so that hydrogram never
     sleeps through a FloodWait that the pipeline's limiter has to see.

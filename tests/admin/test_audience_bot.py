@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.install import BroadcastBot
-from bot.mongo import Database, load_filter
-from bot.simulator import TelegramSimulator, UserState
+from bot.admin.install import BroadcastBot
+from bot.demo.simulator import TelegramSimulator, UserState
+from bot.storage.mongo import Database, load_filter
 from tests.botkit import (
     ADMIN,
     ShiftedClock,

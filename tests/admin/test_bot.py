@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.commands import ADMIN_HELP, UsageError, parse_command
-from bot.install import BroadcastBot
-from bot.mongo import Database
-from bot.simulator import TelegramSimulator, UserState
+from bot.admin.commands import ADMIN_HELP, UsageError, parse_command
+from bot.admin.install import BroadcastBot
+from bot.demo.simulator import TelegramSimulator, UserState
+from bot.storage.mongo import Database
 from tests.botkit import (
     ADMIN,
     as_awaitable,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands import (
+from bot.admin.commands import (
     ADMIN_HELP,
     USAGE,
     BroadcastRequest,
@@ -26,10 +26,10 @@ from bot.commands import (
     UsageError,
     parse_command,
 )
-from bot.commands.broadcast import FLAGS
-from bot.commands.help import EXAMPLES
-from bot.commands.lexer import DASHES, QUOTES
-from bot.content import Delivery, ParseMode, UrlButton
+from bot.admin.commands.broadcast import FLAGS
+from bot.admin.commands.help import EXAMPLES
+from bot.admin.commands.lexer import DASHES, QUOTES
+from bot.delivery.content import Delivery, ParseMode, UrlButton
 
 RESULT_TYPES = (
     BroadcastRequest,

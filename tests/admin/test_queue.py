@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from hydrogram.enums import ParseMode
 
+from bot.admin.queue import BroadcastQueue, NotQueuedError
+from bot.admin.status import StatusMessage
 from bot.app import Core
-from bot.content import TextContent
-from bot.mongo import Database
-from bot.pipeline import ProgressCallback
-from bot.queue import BroadcastQueue, NotQueuedError
-from bot.report import Summary
-from bot.service import Audience
-from bot.simulator import TelegramSimulator
-from bot.status import StatusMessage
+from bot.delivery.content import TextContent
+from bot.delivery.pipeline import ProgressCallback
+from bot.delivery.report import Summary
+from bot.delivery.service import Audience
+from bot.demo.simulator import TelegramSimulator
+from bot.storage.mongo import Database
 from tests.support import ADMIN, make_core, receipts, seed
 
 

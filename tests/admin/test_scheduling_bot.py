@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.install import BroadcastBot
-from bot.mongo import Database, as_utc
-from bot.simulator import TelegramSimulator
+from bot.admin.install import BroadcastBot
+from bot.demo.simulator import TelegramSimulator
+from bot.storage.mongo import Database, as_utc
 from scheduler.jobs import JobScheduler
 from scheduler.runtime import SchedulerRuntime
 from tests.botkit import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.handlers.context import split_text
+from bot.admin.handlers.context import split_text
 
 
 def test_short_text_is_one_message() -> None:

@@ -11,19 +11,19 @@ from hydrogram.enums import ParseMode
 from hydrogram.errors import RPCError
 from hydrogram.raw.core import TLObject
 
-from bot.app import utc_now
-from bot.mongo import Database
-from bot.policy import ProgressSnapshot
-from bot.report import Summary
-from bot.simulator import TelegramSimulator
-from bot.status import (
+from bot.admin.status import (
     CALLBACK_PREFIX,
     StatusMessage,
     callback_data,
     control_buttons,
     parse_callback,
 )
-from bot.store import new_broadcast_id
+from bot.app import utc_now
+from bot.delivery.policy import ProgressSnapshot
+from bot.delivery.report import Summary
+from bot.demo.simulator import TelegramSimulator
+from bot.storage.mongo import Database
+from bot.storage.store import new_broadcast_id
 from tests.support import ADMIN, create_running, make_core, seed
 
 BID = new_broadcast_id(utc_now())

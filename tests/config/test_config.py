@@ -14,7 +14,7 @@ import pytest
 from config import ENV_VARS, ConfigError, Settings, load_settings
 from config.parsers import parse_env_line
 
-EXAMPLE = Path(__file__).parents[1] / ".env.example"
+EXAMPLE = Path(__file__).parents[2] / ".env.example"
 HASH = "0123456789abcdef0123456789ABCDEF"
 TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz_0123"
 
@@ -63,7 +63,7 @@ def test_defaults_with_empty_environ() -> None:
         ("MONGO_DB", "d" * 63, "mongo_db", "d" * 63),
         ("ADMIN_IDS", "1, 2 3,,4", "admin_ids", frozenset({1, 2, 3, 4})),
         ("ADMIN_IDS", "7", "admin_ids", frozenset({7})),
-        ("USERS_COLLECTION", "bot.users", "users_collection", "bot.users"),
+        ("USERS_COLLECTION", "bot.storage.users", "users_collection", "bot.storage.users"),
         ("BROADCAST_RATE_LIMIT", "0.5", "rate_limit", 0.5),
         ("BROADCAST_RATE_LIMIT", "1000", "rate_limit", 1000.0),
         ("BROADCAST_CONCURRENCY", "1", "concurrency", 1),

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.limiter import Backoff, RateLimiter, Throttle
+from bot.delivery.limiter import Backoff, RateLimiter, Throttle
 
 
 def most_in_one_second(grants: list[float]) -> int:

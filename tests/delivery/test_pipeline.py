@@ -10,10 +10,10 @@ import asyncio
 
 import pytest
 
-from bot.content import ParseMode, TextContent, content_to_document
-from bot.mongo import Database
-from bot.service import Audience, TestMode
-from bot.simulator import TelegramSimulator, UserState
+from bot.delivery.content import ParseMode, TextContent, content_to_document
+from bot.delivery.service import Audience, TestMode
+from bot.demo.simulator import TelegramSimulator, UserState
+from bot.storage.mongo import Database
 from tests.support import ADMIN, ProgressLog, broadcast, create_running, make_core, receipts, seed
 
 

@@ -7,9 +7,9 @@ import io
 import re
 from collections.abc import AsyncIterator
 
-from bot.demo import parse_args, split_audience
-from bot.demo_chat import ChatScreen, run_chat
-from bot.simulator import TelegramSimulator
+from bot.demo.broadcast import parse_args, split_audience
+from bot.demo.chat import ChatScreen, run_chat
+from bot.demo.simulator import TelegramSimulator
 
 ARGS = "--users 30 --rate 1000 --telegram-limit 1000 --latency-ms 0 --interactive"
 

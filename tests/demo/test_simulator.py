@@ -16,7 +16,7 @@ from hydrogram.types import (
     Message,
 )
 
-from bot.simulator import TelegramSimulator, UserState
+from bot.demo.simulator import TelegramSimulator, UserState
 
 ADMIN, ALICE, BOB, CAROL = 10, 11, 12, 13
 CHANNEL = -1001234567890

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pymongo.errors import AutoReconnect
 
-from bot.mongo import Database
+from bot.storage.mongo import Database
 from scheduler.lease import Leadership, MongoLease, utc_now
 
 TTL = timedelta(seconds=30)

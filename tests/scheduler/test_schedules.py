@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from bot.commands.model import is_broadcast_id
-from bot.content import TextContent
-from bot.mongo import Database
-from bot.schedules import Schedule, ScheduleBook, occurrence_id, plan
-from bot.service import Audience
-from bot.simulator import TelegramSimulator
-from bot.store import BroadcastStatus
+from bot.admin.commands.model import is_broadcast_id
+from bot.delivery.content import TextContent
+from bot.delivery.service import Audience
+from bot.demo.simulator import TelegramSimulator
+from bot.storage.mongo import Database
+from bot.storage.store import BroadcastStatus
+from scheduler.book import Schedule, ScheduleBook, occurrence_id, plan
 from scheduler.recurrence import parse_every
 from tests.support import make_core
 
@@ -180,7 +180,7 @@ async def test_a_broadcast_id_taken_in_the_same_second_is_replaced(
     book: ScheduleBook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = iter(["bc_20261129_120000_aaaa", "bc_20261129_120000_aaaa", "bc_20261129_120000_bbbb"])
-    monkeypatch.setattr("bot.service.new_broadcast_id", lambda now: next(ids))
+    monkeypatch.setattr("bot.delivery.service.new_broadcast_id", lambda now: next(ids))
 
     first = await book.service.create(TextContent("a"), EVERYONE, admin_id=1)
     second = await book.service.create(TextContent("b"), EVERYONE, admin_id=1)

@@ -21,7 +21,7 @@ from segments import (
 )
 from segments.validation import filter_problems
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
 
 GOOD = """

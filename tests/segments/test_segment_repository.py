@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.mongo import Database
-from bot.users import MongoUserDirectory, UserProfile
+from bot.storage.mongo import Database
+from bot.storage.users import MongoUserDirectory, UserProfile
 from segments import FieldMap, SegmentCatalog, index_fields
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

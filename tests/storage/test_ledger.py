@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.errors import ErrorCategory
-from bot.ledger import DeliveryStatus, MongoDeliveryLedger, Outcome
-from bot.mongo import Database
-from bot.store import BroadcastStatus, MongoBroadcastStore
+from bot.delivery.errors import ErrorCategory
+from bot.storage.ledger import DeliveryStatus, MongoDeliveryLedger, Outcome
+from bot.storage.mongo import Database
+from bot.storage.store import BroadcastStatus, MongoBroadcastStore
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 from hydrogram import raw
 from hydrogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.content import (
+from bot.delivery.content import (
     Content,
     CopyContent,
     Delivery,
@@ -19,10 +19,16 @@ from bot.content import (
     content_from_document,
     content_to_document,
 )
-from bot.errors import ContentError, ErrorCategory, FloodWaitError, SendError, classify_rpc_error
-from bot.pipeline import PreparedMessage
-from bot.simulator import TelegramSimulator, UserState
-from bot.telegram import HydrogramSender
+from bot.delivery.errors import (
+    ContentError,
+    ErrorCategory,
+    FloodWaitError,
+    SendError,
+    classify_rpc_error,
+)
+from bot.delivery.pipeline import PreparedMessage
+from bot.demo.simulator import TelegramSimulator, UserState
+from bot.telegram.sender import HydrogramSender
 
 ADMIN, ALICE, BOB, CAROL = 10, 11, 12, 13
 SITE = UrlButton("Site", "https://example.org")

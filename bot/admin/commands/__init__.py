@@ -11,8 +11,8 @@ disabled, since hydrogram's default mode reads ``--x--`` as underline and
 
 from __future__ import annotations
 
-from bot.commands.help import ADMIN_HELP, USAGE
-from bot.commands.model import (
+from bot.admin.commands.help import ADMIN_HELP, USAGE
+from bot.admin.commands.model import (
     BroadcastRequest,
     CancelRequest,
     HelpRequest,
@@ -30,7 +30,7 @@ from bot.commands.model import (
     UnknownCommand,
     UsageError,
 )
-from bot.commands.parser import parse_command
+from bot.admin.commands.parser import parse_command
 
 __all__ = [
     "ADMIN_HELP",

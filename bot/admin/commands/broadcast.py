@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from bot.commands.lexer import Cursor, FlagToken
-from bot.commands.model import BroadcastRequest, RequestError, quote
-from bot.content import ParseMode, UrlButton
+from bot.admin.commands.lexer import Cursor, FlagToken
+from bot.admin.commands.model import BroadcastRequest, RequestError, quote
+from bot.delivery.content import ParseMode, UrlButton
 
 BUTTON_FORM = '"Text | https://url"'
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.commands.broadcast import FLAGS
-from bot.commands.model import BROADCAST_ID_EXAMPLE, HISTORY_DEFAULT, HISTORY_MAX
+from bot.admin.commands.broadcast import FLAGS
+from bot.admin.commands.model import BROADCAST_ID_EXAMPLE, HISTORY_DEFAULT, HISTORY_MAX
 
 
 def _flags_usage(*, preview: bool) -> str:

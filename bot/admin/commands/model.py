@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.content import Delivery, ParseMode, UrlButton
-from bot.errors import BroadcastError, ContentError
+from bot.delivery.content import Delivery, ParseMode, UrlButton
+from bot.delivery.errors import BroadcastError, ContentError
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
 BROADCAST_ID_EXAMPLE = "bc_20261129_143000_a1b2"
@@ -22,7 +22,7 @@ class RequestError(BroadcastError, ValueError):
     """A command's arguments are malformed or contradict each other.
 
     The message is one or two plain-text lines that quote the offending input;
-    :func:`bot.commands.parse_command` returns it as a :class:`UsageError`.
+    :func:`bot.admin.commands.parse_command` returns it as a :class:`UsageError`.
     """
 
 
@@ -35,7 +35,7 @@ def quote(value: str, limit: int = 60) -> str:
 
 
 def is_broadcast_id(value: str) -> bool:
-    """Whether ``value`` has the form of :func:`bot.store.new_broadcast_id`'s ids."""
+    """Whether ``value`` has the form of :func:`bot.storage.store.new_broadcast_id`'s ids."""
     return _BROADCAST_ID.fullmatch(value) is not None
 
 
@@ -171,7 +171,7 @@ class TimezoneRequest:
 
 @dataclass(frozen=True, slots=True)
 class HelpRequest:
-    """``/help``: show :data:`bot.commands.ADMIN_HELP`."""
+    """``/help``: show :data:`bot.admin.commands.ADMIN_HELP`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,10 @@ import difflib
 import re
 from collections.abc import Callable
 
-from bot.commands.broadcast import parse_broadcast
-from bot.commands.help import USAGE
-from bot.commands.lexer import FLAG_WORD
-from bot.commands.model import (
+from bot.admin.commands.broadcast import parse_broadcast
+from bot.admin.commands.help import USAGE
+from bot.admin.commands.lexer import FLAG_WORD
+from bot.admin.commands.model import (
     BROADCAST_ID_EXAMPLE,
     HISTORY_MAX,
     CancelRequest,

@@ -1,15 +1,15 @@
 """Thin handlers of the admin bot, one module per feature.
 
-:mod:`~bot.handlers.router` holds the two hydrogram handlers; the commands and
-buttons are served by :mod:`~bot.handlers.compose` (``/broadcast``, previews,
-asking for the content), :mod:`~bot.handlers.confirm` (the draft's
-confirmation), :mod:`~bot.handlers.controls` (pause, resume, cancel on the
-status message) and :mod:`~bot.handlers.history` (history and cancel by id).
-Install them with :func:`bot.install.install`.
+:mod:`~bot.admin.handlers.router` holds the two hydrogram handlers; the commands and
+buttons are served by :mod:`~bot.admin.handlers.compose` (``/broadcast``, previews,
+asking for the content), :mod:`~bot.admin.handlers.confirm` (the draft's
+confirmation), :mod:`~bot.admin.handlers.controls` (pause, resume, cancel on the
+status message) and :mod:`~bot.admin.handlers.history` (history and cancel by id).
+Install them with :func:`bot.admin.install.install`.
 """
 
 from __future__ import annotations
 
-from bot.handlers.context import BotContext, Timing
+from bot.admin.handlers.context import BotContext, Timing
 
 __all__ = ["BotContext", "Timing"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from hydrogram.types import Message
 
-from bot.commands import BroadcastRequest
-from bot.content import Content, CopyContent, TextContent
-from bot.errors import BroadcastError, ContentError
-from bot.handlers import confirm, schedule
-from bot.handlers.context import BotContext
+from bot.admin.commands import BroadcastRequest
+from bot.admin.handlers import confirm, schedule
+from bot.admin.handlers.context import BotContext
+from bot.delivery.content import Content, CopyContent, TextContent
+from bot.delivery.errors import BroadcastError, ContentError
 from scheduler.when import ScheduleParseError
 from segments import SegmentError
 

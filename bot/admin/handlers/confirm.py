@@ -10,16 +10,16 @@ from typing import Any
 
 from hydrogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.commands import BroadcastRequest
-from bot.content import Content, content_from_document
-from bot.errors import BroadcastError, BroadcastNotFoundError
-from bot.handlers import schedule
-from bot.handlers.context import EXPIRED, BotContext, aware
-from bot.report import duration_text
-from bot.schedules import Schedule
-from bot.service import Audience
-from bot.status import callback_data, control_buttons
-from bot.store import BroadcastStatus
+from bot.admin.commands import BroadcastRequest
+from bot.admin.handlers import schedule
+from bot.admin.handlers.context import EXPIRED, BotContext, aware
+from bot.admin.status import callback_data, control_buttons
+from bot.delivery.content import Content, content_from_document
+from bot.delivery.errors import BroadcastError, BroadcastNotFoundError
+from bot.delivery.report import duration_text
+from bot.delivery.service import Audience
+from bot.storage.store import BroadcastStatus
+from scheduler.book import Schedule
 from scheduler.when import describe_when
 
 ALREADY_STARTED = "This broadcast has already started."

@@ -14,14 +14,14 @@ from hydrogram.enums import ParseMode as HydrogramParseMode
 from hydrogram.errors import FloodWait
 from hydrogram.types import InlineKeyboardMarkup, Message
 
+from bot.admin.handlers.pending import PendingInputs
 from bot.app import Core
-from bot.handlers.pending import PendingInputs
-from bot.mongo import as_utc
-from bot.service import Audience
+from bot.delivery.service import Audience
+from bot.storage.mongo import as_utc
 from config.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.queue import BroadcastQueue
+    from bot.admin.queue import BroadcastQueue
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from hydrogram.types import CallbackQuery
 
-from bot.errors import BroadcastNotFoundError
-from bot.handlers.context import EXPIRED, BotContext
-from bot.status import control_buttons
-from bot.store import BroadcastStatus
+from bot.admin.handlers.context import EXPIRED, BotContext
+from bot.admin.status import control_buttons
+from bot.delivery.errors import BroadcastNotFoundError
+from bot.storage.store import BroadcastStatus
 
 ANSWERS = {
     "pause": ("⏸ Paused", "Only a running broadcast can be paused"),

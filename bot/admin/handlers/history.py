@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 
 from hydrogram.types import Message
 
-from bot.commands import CancelRequest, HistoryRequest
-from bot.errors import BroadcastNotFoundError
-from bot.handlers import controls
-from bot.handlers.context import BotContext
-from bot.handlers.schedule import admin_zone
-from bot.mongo import as_utc
-from bot.report import ERROR_LABELS, duration_text, percent
-from bot.store import ACTIVE, BroadcastStatus
+from bot.admin.commands import CancelRequest, HistoryRequest
+from bot.admin.handlers import controls
+from bot.admin.handlers.context import BotContext
+from bot.admin.handlers.schedule import admin_zone
+from bot.delivery.errors import BroadcastNotFoundError
+from bot.delivery.report import ERROR_LABELS, duration_text, percent
+from bot.storage.mongo import as_utc
+from bot.storage.store import ACTIVE, BroadcastStatus
 
 FILTER_SHOWN = 300
 UTC_ZONE = ZoneInfo("UTC")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from bot.handlers.context import BotContext
-from bot.handlers.schedule import admin_zone
-from bot.mongo import as_utc
-from bot.queue import NotQueuedError
-from bot.report import duration_text
-from bot.schedules import Fired
-from bot.status import control_buttons
+from bot.admin.handlers.context import BotContext
+from bot.admin.handlers.schedule import admin_zone
+from bot.admin.queue import NotQueuedError
+from bot.admin.status import control_buttons
+from bot.delivery.report import duration_text
+from bot.storage.mongo import as_utc
+from scheduler.book import Fired
 from scheduler.when import describe_when
 
 log = logging.getLogger(__name__)

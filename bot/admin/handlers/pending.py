@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.commands import BroadcastRequest
+from bot.admin.commands import BroadcastRequest
 
 Key = tuple[int, int]  # (chat id, user id)
 

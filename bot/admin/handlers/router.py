@@ -15,7 +15,7 @@ from hydrogram import filters
 from hydrogram.handlers import CallbackQueryHandler, MessageHandler
 from hydrogram.types import CallbackQuery, Message
 
-from bot.commands import (
+from bot.admin.commands import (
     ADMIN_HELP,
     BroadcastRequest,
     CancelRequest,
@@ -32,9 +32,9 @@ from bot.commands import (
     UsageError,
     parse_command,
 )
-from bot.handlers import compose, confirm, controls, history, schedule, segments, visitors
-from bot.handlers.context import ADMINS_ONLY, EXPIRED, BotContext
-from bot.status import parse_callback
+from bot.admin.handlers import compose, confirm, controls, history, schedule, segments, visitors
+from bot.admin.handlers.context import ADMINS_ONLY, EXPIRED, BotContext
+from bot.admin.status import parse_callback
 
 log = logging.getLogger(__name__)
 

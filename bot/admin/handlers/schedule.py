@@ -16,11 +16,16 @@ from zoneinfo import ZoneInfo
 
 from hydrogram.types import Message
 
-from bot.commands import BroadcastRequest, RescheduleRequest, ScheduledRequest, TimezoneRequest
-from bot.commands.model import quote
-from bot.handlers.context import BotContext
-from bot.mongo import as_utc
-from bot.schedules import ONCE, Schedule, next_occurrence
+from bot.admin.commands import (
+    BroadcastRequest,
+    RescheduleRequest,
+    ScheduledRequest,
+    TimezoneRequest,
+)
+from bot.admin.commands.model import quote
+from bot.admin.handlers.context import BotContext
+from bot.storage.mongo import as_utc
+from scheduler.book import ONCE, Schedule, next_occurrence
 from scheduler.recurrence import Recurrence, RecurrenceError, parse_every
 from scheduler.when import (
     DateSettings,

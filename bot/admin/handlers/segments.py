@@ -6,9 +6,9 @@ from typing import Any
 
 from hydrogram.types import Message
 
-from bot.commands import SegmentsRequest
-from bot.handlers.context import BotContext
-from bot.mongo import aggregate
+from bot.admin.commands import SegmentsRequest
+from bot.admin.handlers.context import BotContext
+from bot.storage.mongo import aggregate
 
 #: Languages shown with their counts under ``lang:<code>``.
 TOP_LANGUAGES = 8

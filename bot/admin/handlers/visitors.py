@@ -18,9 +18,9 @@ from hydrogram import filters
 from hydrogram.handlers import MessageHandler
 from hydrogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.handlers.context import BotContext
-from bot.status import callback_data
-from bot.users import UserProfile
+from bot.admin.handlers.context import BotContext
+from bot.admin.status import callback_data
+from bot.storage.users import UserProfile
 
 log = logging.getLogger(__name__)
 

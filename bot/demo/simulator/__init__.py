@@ -6,10 +6,10 @@ hydrogram's own request building and reply parsing run for real.
 
 from __future__ import annotations
 
-from bot.simulator.limits import LimitRules
-from bot.simulator.media import MEDIA_KINDS
-from bot.simulator.model import CallbackAnswer, ReceivedMessage, SimRpcError, UserState
-from bot.simulator.simulator import TelegramSimulator
+from bot.demo.simulator.limits import LimitRules
+from bot.demo.simulator.media import MEDIA_KINDS
+from bot.demo.simulator.model import CallbackAnswer, ReceivedMessage, SimRpcError, UserState
+from bot.demo.simulator.simulator import TelegramSimulator
 
 __all__ = [
     "CallbackAnswer",

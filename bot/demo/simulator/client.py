@@ -12,11 +12,11 @@ from hydrogram.errors import RPCError
 from hydrogram.raw.core import Bool, TLObject, Vector
 from hydrogram.session import Session
 
-from bot.simulator import queries, sending
-from bot.simulator.model import SimRpcError
-from bot.simulator.peers import stored_id
-from bot.simulator.store import decode
-from bot.simulator.world import SimWorld
+from bot.demo.simulator import queries, sending
+from bot.demo.simulator.model import SimRpcError
+from bot.demo.simulator.peers import stored_id
+from bot.demo.simulator.store import decode
+from bot.demo.simulator.world import SimWorld
 
 Answer = Callable[[SimWorld, Any], object]
 

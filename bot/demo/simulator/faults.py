@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.simulator.model import SimRpcError
+from bot.demo.simulator.model import SimRpcError
 
 TransientKind = Literal["rpc", "timeout"]
 

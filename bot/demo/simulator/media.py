@@ -7,7 +7,7 @@ from typing import Any
 
 from hydrogram import raw
 
-from bot.simulator.model import SimRpcError, access_hash_for
+from bot.demo.simulator.model import SimRpcError, access_hash_for
 
 MEDIA_KINDS = ("photo", "video", "document", "audio", "voice", "animation", "sticker", "video_note")
 #: Kinds that ``copy_media_group`` can copy (and so may appear in albums).

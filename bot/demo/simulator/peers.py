@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from hydrogram import raw, utils
 
-from bot.simulator.model import SimChat, SimRpcError, SimUser, UserState, access_hash_for
+from bot.demo.simulator.model import SimChat, SimRpcError, SimUser, UserState, access_hash_for
 
 #: A row of hydrogram's peers table: ``(id, access_hash, type, username, phone)``.
 PeerRow = tuple[int, int, str, str | None, str | None]

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from hydrogram import raw
 
-from bot.simulator.model import CallbackAnswer, SimRpcError
-from bot.simulator.peers import is_channel
-from bot.simulator.world import SimWorld, buttons_of, check_text
+from bot.demo.simulator.model import CallbackAnswer, SimRpcError
+from bot.demo.simulator.peers import is_channel
+from bot.demo.simulator.world import SimWorld, buttons_of, check_text
 
 
 def get_users(world: SimWorld, query: raw.functions.users.GetUsers) -> list[raw.base.User]:

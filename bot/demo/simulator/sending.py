@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hydrogram import raw
 
-from bot.simulator.media import Media
-from bot.simulator.model import SimRpcError
-from bot.simulator.peers import is_channel, peer_of
-from bot.simulator.world import SimWorld, check_text
+from bot.demo.simulator.media import Media
+from bot.demo.simulator.model import SimRpcError
+from bot.demo.simulator.peers import is_channel, peer_of
+from bot.demo.simulator.world import SimWorld, check_text
 
 functions = raw.functions.messages
 

@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterable, Sequence
 
 from hydrogram import raw, utils
 
-from bot.simulator.client import SimulatedClient, wire_copy
-from bot.simulator.faults import FaultPlan, TransientKind
-from bot.simulator.limits import LimitRules
-from bot.simulator.media import ALBUM_KINDS
-from bot.simulator.model import (
+from bot.demo.simulator.client import SimulatedClient, wire_copy
+from bot.demo.simulator.faults import FaultPlan, TransientKind
+from bot.demo.simulator.limits import LimitRules
+from bot.demo.simulator.media import ALBUM_KINDS
+from bot.demo.simulator.model import (
     CallbackAnswer,
     ReceivedMessage,
     SimChat,
@@ -19,8 +19,8 @@ from bot.simulator.model import (
     UserState,
     access_hash_for,
 )
-from bot.simulator.peers import Directory, is_channel
-from bot.simulator.world import SimWorld
+from bot.demo.simulator.peers import Directory, is_channel
+from bot.demo.simulator.world import SimWorld
 
 
 class TelegramSimulator(SimulatedClient):
@@ -28,7 +28,7 @@ class TelegramSimulator(SimulatedClient):
 
     Drive it with hydrogram's own API (``send_message``, ``get_messages``,
     ``Message.copy``...) and inspect what users received with :meth:`inbox`.
-    The flood rules are documented in :mod:`bot.simulator.limits`.
+    The flood rules are documented in :mod:`bot.demo.simulator.limits`.
 
     Args:
         name: Client name.
@@ -161,7 +161,7 @@ class TelegramSimulator(SimulatedClient):
         """Put a message into one of the bot's chats and return its id.
 
         In a private chat the user wrote it; in a channel it is a post; in a group the
-        bot wrote it. ``media`` is a kind of :data:`bot.simulator.media.MEDIA_KINDS`.
+        bot wrote it. ``media`` is a kind of :data:`bot.demo.simulator.media.MEDIA_KINDS`.
         """
         if not media and not text.strip():
             raise ValueError("a seeded message needs text or media")

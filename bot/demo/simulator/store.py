@@ -11,8 +11,8 @@ from typing import Any, TypeVar, cast
 from hydrogram import raw
 from hydrogram.raw.core import TLObject
 
-from bot.simulator.model import ReceivedMessage
-from bot.simulator.peers import is_channel
+from bot.demo.simulator.model import ReceivedMessage
+from bot.demo.simulator.peers import is_channel
 
 _T = TypeVar("_T")
 

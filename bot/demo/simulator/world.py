@@ -7,18 +7,18 @@ from typing import Any
 
 from hydrogram import raw
 
-from bot.simulator.faults import FaultPlan
-from bot.simulator.limits import FloodControl, LimitRules
-from bot.simulator.media import Media, MediaRegistry
-from bot.simulator.model import (
+from bot.demo.simulator.faults import FaultPlan
+from bot.demo.simulator.limits import FloodControl, LimitRules
+from bot.demo.simulator.media import Media, MediaRegistry
+from bot.demo.simulator.model import (
     STATE_ERRORS,
     ButtonRow,
     CallbackAnswer,
     ReceivedMessage,
     SimRpcError,
 )
-from bot.simulator.peers import Directory, is_channel, peer_of
-from bot.simulator.store import Inbox, MessageStore
+from bot.demo.simulator.peers import Directory, is_channel, peer_of
+from bot.demo.simulator.store import Inbox, MessageStore
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
