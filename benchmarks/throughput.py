@@ -24,7 +24,7 @@ from hydrogram.enums import ParseMode
 from hydrogram.errors import FloodWait
 
 from benchmarks.common import TEXT, make_core, pipeline_broadcast, simulated_audience, timed
-from bot.demo.broadcast import auto_concurrency
+from bot.demo.audience import auto_concurrency
 
 BASELINE_SECONDS = 5.0
 PIPELINE_SECONDS = 15.0

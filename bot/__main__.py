@@ -19,7 +19,7 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "demo":
-        from bot.demo.broadcast import main as demo
+        from bot.demo.cli import main as demo
 
         return demo(rest)
     if command == "run":

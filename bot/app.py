@@ -17,7 +17,8 @@ from typing import Any
 import hydrogram
 
 from bot.delivery.limiter import Clock, RateLimiter, Throttle
-from bot.delivery.pipeline import Pipeline, PipelineConfig, Ports, WallClock
+from bot.delivery.pipeline import Pipeline
+from bot.delivery.ports import PipelineConfig, Ports, WallClock
 from bot.delivery.service import BroadcastService, TestMode
 from bot.storage.admins import AdminPreferences
 from bot.storage.ledger import MongoDeliveryLedger

@@ -1,4 +1,7 @@
-"""Configuration: frozen, validated settings from the environment and ``.env``."""
+"""Configuration: frozen, validated settings from the environment and ``.env``.
+
+May import: nothing else of ours.
+"""
 
 from __future__ import annotations
 

@@ -18,9 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.delivery.errors import BroadcastNotFoundError
+from bot.delivery.model import BroadcastStatus
 from bot.delivery.service import Audience, BroadcastService
 from bot.storage.mongo import as_utc
-from bot.storage.store import BroadcastStatus, MongoBroadcastStore
+from bot.storage.store import MongoBroadcastStore
 from scheduler.recurrence import Recurrence
 
 ONCE, REPEATING = "once", "repeating"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from bot.admin.commands.model import quote
+from bot.delivery.errors import quote
 from scheduler.when import ScheduleParseError
 
 FORMS = (

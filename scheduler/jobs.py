@@ -292,3 +292,16 @@ def _close_opened(opening: Future[PollingScheduler]) -> None:
 
 def _utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
+
+
+def in_memory_job_store() -> Callable[[], Any]:
+    """A factory of APScheduler job stores that all see one in-memory MongoDB server.
+
+    The scheduler's store needs a sync client (and closes it on shutdown), so each
+    start gets a new mongomock client on the same server: jobs survive a restart
+    of the scheduler within the process, as they would on a real server.
+    """
+    import mongomock  # the demo extra: tests and the demo only
+
+    server: Any = mongomock.MongoClient()._store
+    return mongo_store_factory(lambda: mongomock.MongoClient(_store=server), "broadcast_jobs")

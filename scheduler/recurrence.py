@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.admin.commands.model import quote
+from bot.delivery.errors import quote
 from scheduler.everytext import (
     DAY_NAMES,
     FULL_DAY_NAMES,

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.delivery.pipeline import WallClock
+from bot.delivery.ports import WallClock
 from scheduler.book import Fired, ScheduleBook, plan
 from scheduler.jobs import JobScheduler
 from scheduler.lease import Leadership, Lease

@@ -25,8 +25,7 @@ import dateparser
 from dateparser.languages.loader import default_loader
 from dateparser.timezone_parser import pop_tz_offset_from_string
 
-from bot.admin.commands.model import quote
-from bot.delivery.errors import BroadcastError
+from bot.delivery.errors import BroadcastError, quote
 from scheduler.clockwords import clock_problem
 from scheduler.timetext import MONTHS, describe_when, format_local, relative, span
 

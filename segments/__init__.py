@@ -3,6 +3,8 @@
 Pure: no database here. :class:`SegmentCatalog` knows the built-ins and the
 custom segments of a segments file, validates names and compiles them with a
 ``now`` passed in.
+
+May import: :mod:`bot.delivery.errors` only; no database driver.
 """
 
 from __future__ import annotations

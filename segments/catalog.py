@@ -26,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from bot.delivery.errors import quote
 from segments.compiler import (
     EXAMPLES,
     FORMS,
@@ -46,7 +47,6 @@ from segments.model import (
     SegmentKind,
     SegmentRef,
     UnknownSegmentError,
-    quote,
 )
 
 _BUILTIN_LISTING = (

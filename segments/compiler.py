@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from bot.delivery.errors import quote
 from segments.model import (
     MAX_DAYS,
     MIN_DAYS,
@@ -21,7 +22,6 @@ from segments.model import (
     SegmentParameterError,
     SegmentRef,
     parse_relative,
-    quote,
 )
 
 SIMPLE: Final = {

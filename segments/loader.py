@@ -20,13 +20,13 @@ import tomllib
 from pathlib import Path
 from typing import Any, Final
 
+from bot.delivery.errors import quote
 from segments.compiler import field_collisions, is_builtin_name
 from segments.model import (
     CustomSegment,
     FieldMap,
     SegmentFileError,
     field_map_problems,
-    quote,
 )
 from segments.validation import filter_problems
 

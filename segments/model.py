@@ -13,7 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from bot.delivery.errors import BroadcastError
+from bot.delivery.errors import BroadcastError, quote
 
 MIN_DAYS, MAX_DAYS = 1, 3650
 # Relative dates in custom filters: "now", "now-30d", "now+2h".
@@ -65,14 +65,6 @@ class SegmentFileError(BroadcastError, ValueError):
         super().__init__("\n".join(f"{path}: {problem}" for problem in problems))
         self.path = path
         self.problems = tuple(problems)
-
-
-def quote(value: str, limit: int = 60) -> str:
-    """``value`` in quotes for a message, on one line, shortened to ``limit`` characters."""
-    value = "↵".join(value.splitlines())
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return f"“{value}”" if '"' in value else f'"{value}"'
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any, Final
 
-from segments.model import quote, relative_problem
+from bot.delivery.errors import quote
+from segments.model import relative_problem
 
 MAX_DEPTH: Final = 10
 COMPARISON: Final = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app import utc_now
-from bot.delivery.pipeline import PipelineConfig
+from bot.delivery.ports import PipelineConfig
 from bot.demo.simulator import ReceivedMessage, TelegramSimulator
 from bot.storage.mongo import Database
 

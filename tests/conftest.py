@@ -13,9 +13,10 @@ import pytest
 from bot.admin.handlers import Timing
 from bot.admin.install import BroadcastBot, install
 from bot.demo.simulator import TelegramSimulator
-from bot.storage.inmemory import in_memory_database, in_memory_job_store
+from bot.storage.inmemory import in_memory_database
 from bot.storage.mongo import Database
 from config.settings import Settings
+from scheduler.jobs import in_memory_job_store
 from tests.botkit import FAST, ShiftedClock
 from tests.support import ADMIN, quick_scheduler
 

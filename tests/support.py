@@ -11,8 +11,8 @@ from typing import Any
 from bot.admin.install import SchedulerSetup
 from bot.app import Core, Tuning, build_core, utc_now
 from bot.delivery.content import Content, ParseMode, TextContent
-from bot.delivery.pipeline import PipelineConfig
 from bot.delivery.policy import ProgressSnapshot
+from bot.delivery.ports import PipelineConfig
 from bot.delivery.report import Summary
 from bot.delivery.service import Audience, TestMode
 from bot.demo.simulator import TelegramSimulator, UserState

@@ -27,7 +27,7 @@ from bot.admin.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_ha
 from bot.admin.queue import BroadcastQueue
 from bot.admin.status import StatusMessage
 from bot.app import Core, Tuning, broadcast_client, build_core, open_database, utc_now
-from bot.delivery.pipeline import PipelineConfig, ProgressCallback, WallClock
+from bot.delivery.ports import PipelineConfig, ProgressCallback, WallClock
 from bot.delivery.report import Summary, summary_text
 from bot.storage.mongo import Database
 from config.settings import Settings

@@ -15,9 +15,9 @@ from typing import Any
 
 from bot.app import Core
 from bot.delivery.errors import BroadcastError, BroadcastNotFoundError
-from bot.delivery.pipeline import ProgressCallback
+from bot.delivery.model import ACTIVE, BroadcastStatus
+from bot.delivery.ports import ProgressCallback
 from bot.delivery.report import Summary
-from bot.storage.store import ACTIVE, BroadcastStatus
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,24 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+def quote(value: str, limit: int = 60) -> str:
+    """``value`` in quotes for a message, on one line, shortened to ``limit`` characters."""
+    value = "↵".join(value.splitlines())
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return f"“{value}”" if '"' in value else f'"{value}"'
+
+
 class BroadcastError(Exception):
     """Root of every error this package raises on purpose."""
+
+
+class BroadcastExistsError(BroadcastError, ValueError):
+    """A broadcast with this id is already stored."""
+
+    def __init__(self, broadcast_id: str) -> None:
+        super().__init__(f"a broadcast with id {broadcast_id!r} already exists")
+        self.broadcast_id = broadcast_id
 
 
 class ContentError(BroadcastError, ValueError):

@@ -13,10 +13,10 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from bot.storage.mongo import dump_filter, load_filter
+from bot.delivery.filters import dump_filter, load_filter
 
 if TYPE_CHECKING:
-    from bot.delivery.pipeline import Ports
+    from bot.delivery.ports import Ports
 
 
 class AudienceFeed:

@@ -1,155 +1,14 @@
 """The one send pipeline every broadcast goes through.
 
-:class:`Pipeline` wires the narrow interfaces it needs (defined here, by their
-user) to one run of one broadcast; :mod:`bot.delivery.run` holds the run itself.
+:class:`Pipeline` binds the ports (:mod:`bot.delivery.ports`) to one run of one
+broadcast; :mod:`bot.delivery.run` holds the run itself.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
-
-from bot.delivery.content import Content
-from bot.delivery.limiter import Clock, Sleep, Throttle
-from bot.delivery.policy import ContentGuard, ProgressSnapshot, RetryPolicy
+from bot.delivery.ports import PipelineConfig, Ports, ProgressCallback
 from bot.delivery.report import Summary
-from bot.storage.ledger import DeliveryStatus, Outcome, Tally
-from bot.storage.store import BroadcastStatus
-
-ProgressCallback = Callable[[ProgressSnapshot], Awaitable[None]]
-WallClock = Callable[[], datetime]
-#: A stored target of named segments -> the users filter, for the time the run starts.
-TargetCompiler = Callable[[dict[str, Any], datetime], dict[str, Any]]
-
-
-def no_segments(target: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The :data:`TargetCompiler` of a pipeline without segments: the stored filter as is."""
-    filter_: dict[str, Any] = target.get("filter") or {}
-    return filter_
-
-
-class PreparedMessage(Protocol):
-    """Content made ready to send: the source fetched once, validated."""
-
-    async def send(self, user_id: int) -> int:
-        """Deliver to one user and return the new message's id.
-
-        Raises:
-            SendError: the recipient did not get it (with the category).
-            FloodWaitError: Telegram asked every sender to wait.
-        """
-
-
-class Sender(Protocol):
-    """Turns content into something sendable; the Telegram adapter implements it."""
-
-    async def prepare(self, content: Content) -> PreparedMessage:
-        """Validate and fetch what is needed once; raises ContentError."""
-
-
-class DeliveryLedger(Protocol):
-    """Per-recipient delivery state; see :class:`bot.storage.ledger.MongoDeliveryLedger`."""
-
-    async def add_pending(self, broadcast_id: str, user_ids: Sequence[int], now: datetime) -> int:
-        """Add recipients as pending (idempotent); returns how many were new."""
-
-    async def claim(self, broadcast_id: str, user_ids: Sequence[int], now: datetime) -> list[int]:
-        """Move pending rows to sending; returns those claimed."""
-
-    async def release(self, broadcast_id: str, user_ids: Sequence[int]) -> None:
-        """Return claimed rows whose send never started to pending."""
-
-    async def settle(self, broadcast_id: str, outcomes: Sequence[Outcome]) -> None:
-        """Record results of claimed rows."""
-
-    def pending(self, broadcast_id: str, batch: int) -> AsyncIterator[list[int]]:
-        """Stream pending recipients."""
-
-    async def tally(self, broadcast_id: str) -> Tally:
-        """Counts by status and error."""
-
-    async def status_of(self, broadcast_id: str, user_id: int) -> DeliveryStatus | None:
-        """One row's status."""
-
-
-class BroadcastStore(Protocol):
-    """The broadcast documents; see :class:`bot.storage.store.MongoBroadcastStore`."""
-
-    async def insert(self, doc: dict[str, Any]) -> str:
-        """Store a new document; returns its id."""
-
-    async def with_status(self, statuses: Iterable[BroadcastStatus]) -> list[dict[str, Any]]:
-        """Documents in any of ``statuses``, oldest first."""
-
-    async def get(self, broadcast_id: str) -> dict[str, Any]:
-        """The document; raises BroadcastNotFoundError."""
-
-    async def status(self, broadcast_id: str) -> BroadcastStatus:
-        """The current status."""
-
-    async def update(self, broadcast_id: str, fields: dict[str, Any]) -> None:
-        """Set fields."""
-
-    async def transition(
-        self,
-        broadcast_id: str,
-        expected: Iterable[BroadcastStatus],
-        new: BroadcastStatus,
-        *,
-        at: datetime,
-        by: int | None = None,
-        fields: dict[str, Any] | None = None,
-        action: str | None = None,
-    ) -> dict[str, Any] | None:
-        """Compare-and-set the status, recorded in the audit trail."""
-
-
-class UserDirectory(Protocol):
-    """The users collection; see :class:`bot.storage.users.MongoUserDirectory`."""
-
-    def stream_ids(self, query: dict[str, Any], batch: int) -> AsyncIterator[list[int]]:
-        """User ids matching ``query``."""
-
-    async def mark_unreachable(
-        self, blocked: Sequence[int], deactivated: Sequence[int], at: datetime
-    ) -> None:
-        """Mark users who blocked the bot or are gone."""
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineConfig:
-    """Tuning of the pipeline; the defaults suit Telegram's free limits."""
-
-    concurrency: int = 8
-    progress_every: int = 100
-    progress_min_interval_s: float = 3.0
-    flush_interval_s: float = 0.25
-    control_poll_s: float = 0.5
-    snapshot_batch: int = 500
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    guard: ContentGuard = field(default_factory=ContentGuard)
-
-    def __post_init__(self) -> None:
-        if self.concurrency < 1 or self.progress_every < 1 or self.snapshot_batch < 1:
-            raise ValueError("concurrency, progress_every and snapshot_batch must be >= 1")
-
-
-@dataclass(frozen=True, slots=True)
-class Ports:
-    """Everything a run talks to."""
-
-    store: BroadcastStore
-    ledger: DeliveryLedger
-    users: UserDirectory
-    sender: Sender
-    throttle: Throttle
-    clock: Clock
-    wall_clock: WallClock
-    sleep: Sleep = asyncio.sleep
-    compile_target: TargetCompiler = no_segments
+from bot.delivery.run import BroadcastRun
 
 
 class Pipeline:
@@ -165,7 +24,5 @@ class Pipeline:
         Safe to call again on the same broadcast after a crash: it resumes from
         the ledger without sending anyone the message twice.
         """
-        from bot.delivery.run import BroadcastRun
-
         run = BroadcastRun(self.ports, self.config, broadcast_id, progress)
         return await run.execute()

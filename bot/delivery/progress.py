@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable
 
 from bot.delivery.limiter import Clock, Sleep
-from bot.delivery.pipeline import BroadcastStore, ProgressCallback
 from bot.delivery.policy import ProgressGate, ProgressSnapshot
+from bot.delivery.ports import BroadcastStore, ProgressCallback
 
 log = logging.getLogger(__name__)
 

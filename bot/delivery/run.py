@@ -23,14 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.delivery.errors import ErrorCategory, FloodWaitError, SendError, classify_exception
 from bot.delivery.feed import AudienceFeed
+from bot.delivery.model import ACTIVE, BroadcastStatus, Outcome
 from bot.delivery.policy import Counters, ProgressGate, ProgressSnapshot, snapshot
 from bot.delivery.progress import ProgressReporter
 from bot.delivery.report import Summary
-from bot.storage.ledger import Outcome
-from bot.storage.store import ACTIVE, BroadcastStatus
 
 if TYPE_CHECKING:
-    from bot.delivery.pipeline import PipelineConfig, Ports, PreparedMessage, ProgressCallback
+    from bot.delivery.ports import PipelineConfig, Ports, PreparedMessage, ProgressCallback
 
 log = logging.getLogger(__name__)
 

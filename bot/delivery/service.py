@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from bot.delivery.content import Content, TextContent, content_from_document, content_to_document
-from bot.delivery.pipeline import BroadcastStore, Pipeline, ProgressCallback, WallClock
+from bot.delivery.errors import BroadcastExistsError
+from bot.delivery.model import ACTIVE, BroadcastStatus, new_broadcast_id
+from bot.delivery.pipeline import Pipeline
+from bot.delivery.ports import BroadcastStore, ProgressCallback, WallClock
 from bot.delivery.report import Summary
-from bot.storage.store import ACTIVE, BroadcastStatus, new_broadcast_id
 
 STARTABLE = (BroadcastStatus.QUEUED, BroadcastStatus.SCHEDULED)
 #: Ids are the second plus 4 hex digits: a clash is rare, and a new id fixes it.
@@ -95,7 +95,7 @@ class BroadcastService:
         for _ in range(ID_ATTEMPTS - 1):
             try:
                 return await self.store.insert(doc)
-            except DuplicateKeyError:  # another broadcast took the id in the same second
+            except BroadcastExistsError:  # another broadcast took the id in the same second
                 doc["broadcast_id"] = new_broadcast_id(self.now())
         return await self.store.insert(doc)
 

@@ -1,1 +1,12 @@
-"""TODO."""
+"""``python -m bot demo``: the product's main job against the built-in Telegram simulator.
+
+:mod:`bot.demo.cli` reads the command line, :mod:`bot.demo.broadcast` runs one
+broadcast and prints its figures, :mod:`bot.demo.chat` lets you be the admin in
+the terminal, :mod:`bot.demo.audience` seeds the simulated users, and
+:mod:`bot.demo.simulator` is the simulated Telegram (also used by the tests and
+benchmarks).
+
+A change here: what the demo shows, or how the simulated Telegram behaves.
+
+May import: anything of ours (the simulator itself: only hydrogram).
+"""

@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator
 from typing import TextIO
 
 from bot.admin.install import SchedulerSetup, install
-from bot.delivery.pipeline import PipelineConfig
-from bot.demo.broadcast import (
+from bot.delivery.ports import PipelineConfig
+from bot.demo.audience import (
     ADMIN_ID,
     SimulatedAudience,
     auto_concurrency,
@@ -27,8 +27,9 @@ from bot.demo.broadcast import (
     split_audience,
 )
 from bot.demo.simulator import ReceivedMessage, TelegramSimulator
-from bot.storage.inmemory import in_memory_database, in_memory_job_store
+from bot.storage.inmemory import in_memory_database
 from config.settings import Settings
+from scheduler.jobs import in_memory_job_store
 from scheduler.runtime import RuntimeTiming
 
 PROMPT = "you> "

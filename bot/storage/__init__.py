@@ -1,1 +1,11 @@
-"""TODO."""
+"""MongoDB adapters: broadcast documents, the delivery ledger, users, admin preferences.
+
+Implements the ports of :mod:`bot.delivery.ports` over PyMongo's async client or
+motor (a host bot's), and provides the in-memory database (mongomock) that the
+demo, benchmarks and tests run on.
+
+A change here: what is stored, how it is queried or indexed.
+
+May import: :mod:`bot.delivery`, :mod:`segments`, the MongoDB drivers; not
+hydrogram, APScheduler, nor the admin bot.
+"""

@@ -202,18 +202,3 @@ _AsyncCursor.next = _AsyncCursor.__anext__ = _async_cursor_next
 def in_memory_database(name: str = "broadcast_manager") -> Database:
     """A fresh, empty in-memory database (motor API)."""
     return AsyncMongoMockClient()[name]
-
-
-def in_memory_job_store() -> Callable[[], Any]:
-    """A factory of APScheduler job stores that all see one in-memory MongoDB server.
-
-    The scheduler's store needs a sync client (and closes it on shutdown), so each
-    start gets a new mongomock client on the same server: jobs survive a restart
-    of the scheduler within the process, as they would on a real server.
-    """
-    import mongomock
-
-    from scheduler.jobs import mongo_store_factory
-
-    server: Any = mongomock.MongoClient()._store
-    return mongo_store_factory(lambda: mongomock.MongoClient(_store=server), "broadcast_jobs")

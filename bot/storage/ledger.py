@@ -13,59 +13,15 @@ settlements address rows by primary key.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import BulkWriteError
 
-from bot.delivery.errors import ErrorCategory
+from bot.delivery.model import DeliveryStatus, Outcome, Tally
 from bot.storage.mongo import Collection, Database, aggregate, is_duplicate_key_only
-
-
-class DeliveryStatus(StrEnum):
-    """Where one recipient's delivery stands."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The settled result of one recipient: ``message_id`` when sent, ``error`` when not."""
-
-    user_id: int
-    attempts: int
-    message_id: int | None = None
-    error: ErrorCategory | None = None
-    error_code: str | None = None
-    at: datetime | None = None
-
-    @property
-    def sent(self) -> bool:
-        """Whether the message was delivered."""
-        return self.error is None
-
-
-@dataclass(frozen=True, slots=True)
-class Tally:
-    """Counts of a broadcast's ledger rows."""
-
-    pending: int = 0
-    sending: int = 0
-    sent: int = 0
-    failed: int = 0
-    errors: tuple[tuple[str, int], ...] = ()
-
-    @property
-    def total(self) -> int:
-        """Every recipient in the snapshot."""
-        return self.pending + self.sending + self.sent + self.failed
 
 
 def row_id(broadcast_id: str, user_id: int) -> str:

@@ -8,49 +8,18 @@ document's ``audit`` list with who and when.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from bot.delivery.errors import BroadcastNotFoundError
+from bot.delivery.errors import BroadcastExistsError, BroadcastNotFoundError
+from bot.delivery.model import BroadcastStatus
 from bot.storage.mongo import Collection, Database
 
 SCHEMA_VERSION = 1
-
-
-class BroadcastStatus(StrEnum):
-    """The life of a broadcast."""
-
-    DRAFT = "draft"
-    QUEUED = "queued"
-    SCHEDULED = "scheduled"
-    RUNNING = "running"
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-    MISSED = "missed"
-
-
-ACTIVE = frozenset({BroadcastStatus.RUNNING, BroadcastStatus.PAUSED})
-FINISHED = frozenset(
-    {
-        BroadcastStatus.COMPLETED,
-        BroadcastStatus.CANCELLED,
-        BroadcastStatus.FAILED,
-        BroadcastStatus.MISSED,
-    }
-)
-
-
-def new_broadcast_id(now: datetime) -> str:
-    """A readable unique id: ``bc_20261129_143000_a1b2``."""
-    return f"bc_{now:%Y%m%d_%H%M%S}_{secrets.token_hex(2)}"
 
 
 class MongoBroadcastStore:
@@ -69,10 +38,17 @@ class MongoBroadcastStore:
         )
 
     async def insert(self, doc: dict[str, Any]) -> str:
-        """Store a new broadcast document; returns its id."""
+        """Store a new broadcast document; returns its id.
+
+        Raises:
+            BroadcastExistsError: A broadcast with its ``broadcast_id`` exists.
+        """
         doc = {"schema_version": SCHEMA_VERSION, "audit": [], **doc}
         doc["_id"] = doc["broadcast_id"]
-        await self.docs.insert_one(doc)
+        try:
+            await self.docs.insert_one(doc)
+        except DuplicateKeyError:
+            raise BroadcastExistsError(str(doc["_id"])) from None
         return str(doc["broadcast_id"])
 
     async def get(self, broadcast_id: str) -> dict[str, Any]:
@@ -144,7 +120,7 @@ class MongoBroadcastStore:
         """Insert a document with a deterministic id; False if it already exists."""
         try:
             await self.insert(doc)
-        except DuplicateKeyError:
+        except BroadcastExistsError:
             return False
         return True
 

@@ -2,7 +2,8 @@
 
 hydrogram's exceptions are mapped to ours here and never leave this module:
 :class:`~bot.delivery.errors.FloodWaitError` for flood control,
-:class:`~bot.delivery.errors.SendError` with a category for everything else, including the ``AttributeError`` that
+:class:`~bot.delivery.errors.SendError` with a category for everything else, including
+the ``AttributeError`` that
 hydrogram 0.2.0 raises for some error codes it does not know.
 """
 
@@ -34,7 +35,7 @@ from bot.delivery.errors import (
     classify_exception,
     classify_rpc_error,
 )
-from bot.delivery.pipeline import PreparedMessage
+from bot.delivery.ports import PreparedMessage
 
 T = TypeVar("T")
 

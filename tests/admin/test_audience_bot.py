@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from bot.admin.install import BroadcastBot
+from bot.delivery.filters import load_filter
 from bot.demo.simulator import TelegramSimulator, UserState
-from bot.storage.mongo import Database, load_filter
+from bot.storage.mongo import Database
 from tests.botkit import (
     ADMIN,
     ShiftedClock,

@@ -13,7 +13,7 @@ from bot.admin.queue import BroadcastQueue, NotQueuedError
 from bot.admin.status import StatusMessage
 from bot.app import Core
 from bot.delivery.content import TextContent
-from bot.delivery.pipeline import ProgressCallback
+from bot.delivery.ports import ProgressCallback
 from bot.delivery.report import Summary
 from bot.delivery.service import Audience
 from bot.demo.simulator import TelegramSimulator

@@ -19,11 +19,11 @@ from bot.admin.status import (
     parse_callback,
 )
 from bot.app import utc_now
+from bot.delivery.model import new_broadcast_id
 from bot.delivery.policy import ProgressSnapshot
 from bot.delivery.report import Summary
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
-from bot.storage.store import new_broadcast_id
 from tests.support import ADMIN, create_running, make_core, seed
 
 BID = new_broadcast_id(utc_now())

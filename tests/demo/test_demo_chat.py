@@ -7,8 +7,9 @@ import io
 import re
 from collections.abc import AsyncIterator
 
-from bot.demo.broadcast import parse_args, split_audience
+from bot.demo.audience import split_audience
 from bot.demo.chat import ChatScreen, run_chat
+from bot.demo.cli import parse_args
 from bot.demo.simulator import TelegramSimulator
 
 ARGS = "--users 30 --rate 1000 --telegram-limit 1000 --latency-ms 0 --interactive"

@@ -10,10 +10,10 @@ import pytest
 
 from bot.admin.commands.model import is_broadcast_id
 from bot.delivery.content import TextContent
+from bot.delivery.model import BroadcastStatus
 from bot.delivery.service import Audience
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
-from bot.storage.store import BroadcastStatus
 from scheduler.book import Schedule, ScheduleBook, occurrence_id, plan
 from scheduler.recurrence import parse_every
 from tests.support import make_core

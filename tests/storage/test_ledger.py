@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.delivery.errors import ErrorCategory
-from bot.storage.ledger import DeliveryStatus, MongoDeliveryLedger, Outcome
+from bot.delivery.model import BroadcastStatus, DeliveryStatus, Outcome
+from bot.storage.ledger import MongoDeliveryLedger
 from bot.storage.mongo import Database
-from bot.storage.store import BroadcastStatus, MongoBroadcastStore
+from bot.storage.store import MongoBroadcastStore
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

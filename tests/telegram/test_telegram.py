@@ -26,7 +26,7 @@ from bot.delivery.errors import (
     SendError,
     classify_rpc_error,
 )
-from bot.delivery.pipeline import PreparedMessage
+from bot.delivery.ports import PreparedMessage
 from bot.demo.simulator import TelegramSimulator, UserState
 from bot.telegram.sender import HydrogramSender
 

@@ -7,6 +7,8 @@ typed them; the scheduler and the segment compiler resolve them.
 Usage errors and :data:`ADMIN_HELP` are plain text: send them with parsing
 disabled, since hydrogram's default mode reads ``--x--`` as underline and
 ``||x||`` as a spoiler.
+
+May import: :mod:`bot.delivery` (content values and errors); no I/O.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ import difflib
 from dataclasses import dataclass
 
 from bot.admin.commands.lexer import Cursor, FlagToken
-from bot.admin.commands.model import BroadcastRequest, RequestError, quote
+from bot.admin.commands.model import BroadcastRequest, RequestError
 from bot.delivery.content import ParseMode, UrlButton
+from bot.delivery.errors import quote
 
 BUTTON_FORM = '"Text | https://url"'
 

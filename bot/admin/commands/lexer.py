@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.admin.commands.model import RequestError, quote
+from bot.admin.commands.model import RequestError
+from bot.delivery.errors import quote
 
 DASHES = ("--", "\u2014", "\u2013")
 # Each opening quote and the characters that may close it.

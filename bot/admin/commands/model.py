@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.delivery.content import Delivery, ParseMode, UrlButton
-from bot.delivery.errors import BroadcastError, ContentError
+from bot.delivery.errors import BroadcastError, ContentError, quote
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
 BROADCAST_ID_EXAMPLE = "bc_20261129_143000_a1b2"
@@ -24,14 +24,6 @@ class RequestError(BroadcastError, ValueError):
     The message is one or two plain-text lines that quote the offending input;
     :func:`bot.admin.commands.parse_command` returns it as a :class:`UsageError`.
     """
-
-
-def quote(value: str, limit: int = 60) -> str:
-    """``value`` in quotes for a message, on one line, shortened to ``limit`` characters."""
-    value = "↵".join(value.splitlines())
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return f"“{value}”" if '"' in value else f'"{value}"'
 
 
 def is_broadcast_id(value: str) -> bool:

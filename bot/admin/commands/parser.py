@@ -28,8 +28,8 @@ from bot.admin.commands.model import (
     UnknownCommand,
     UsageError,
     is_broadcast_id,
-    quote,
 )
+from bot.delivery.errors import quote
 
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?")
 _NUMBER = re.compile(r"[+-]?[0-9]+")

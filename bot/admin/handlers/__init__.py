@@ -6,6 +6,8 @@ asking for the content), :mod:`~bot.admin.handlers.confirm` (the draft's
 confirmation), :mod:`~bot.admin.handlers.controls` (pause, resume, cancel on the
 status message) and :mod:`~bot.admin.handlers.history` (history and cancel by id).
 Install them with :func:`bot.admin.install.install`.
+
+May import: as :mod:`bot.admin`.
 """
 
 from __future__ import annotations

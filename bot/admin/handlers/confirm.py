@@ -16,9 +16,9 @@ from bot.admin.handlers.context import EXPIRED, BotContext, aware
 from bot.admin.status import callback_data, control_buttons
 from bot.delivery.content import Content, content_from_document
 from bot.delivery.errors import BroadcastError, BroadcastNotFoundError
+from bot.delivery.model import BroadcastStatus
 from bot.delivery.report import duration_text
 from bot.delivery.service import Audience
-from bot.storage.store import BroadcastStatus
 from scheduler.book import Schedule
 from scheduler.when import describe_when
 

@@ -9,7 +9,7 @@ from hydrogram.types import CallbackQuery
 from bot.admin.handlers.context import EXPIRED, BotContext
 from bot.admin.status import control_buttons
 from bot.delivery.errors import BroadcastNotFoundError
-from bot.storage.store import BroadcastStatus
+from bot.delivery.model import BroadcastStatus
 
 ANSWERS = {
     "pause": ("⏸ Paused", "Only a running broadcast can be paused"),

@@ -22,8 +22,8 @@ from bot.admin.commands import (
     ScheduledRequest,
     TimezoneRequest,
 )
-from bot.admin.commands.model import quote
 from bot.admin.handlers.context import BotContext
+from bot.delivery.errors import quote
 from bot.storage.mongo import as_utc
 from scheduler.book import ONCE, Schedule, next_occurrence
 from scheduler.recurrence import Recurrence, RecurrenceError, parse_every

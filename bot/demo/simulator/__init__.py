@@ -2,6 +2,8 @@
 
 ``TelegramSimulator`` is a hydrogram ``Client`` that answers raw requests in memory, so
 hydrogram's own request building and reply parsing run for real.
+
+May import: only hydrogram and :mod:`bot.demo.simulator`: it models Telegram, not us.
 """
 
 from __future__ import annotations
