@@ -1,11 +1,16 @@
-"""A hydrogram ``Client`` whose server is simulated in memory: the MTProto seam."""
+"""A hydrogram ``Client`` whose server is simulated in memory: the MTProto seam.
+
+The simulated part is the session, what hydrogram's ``Client.invoke`` hands a request to:
+everything above it (``Client.invoke``, ``fetch_peers`` into the client's real storage,
+parsing, the dispatcher) is hydrogram's own code, as with a real connection.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, Self, cast
+from typing import Any, NoReturn, Self, cast
 
 from hydrogram import Client, raw
 from hydrogram.errors import RPCError
@@ -14,11 +19,20 @@ from hydrogram.session import Session
 
 from bot.demo.simulator import queries, sending
 from bot.demo.simulator.model import SimRpcError
-from bot.demo.simulator.peers import stored_id
 from bot.demo.simulator.store import decode
 from bot.demo.simulator.world import SimWorld
 
 Answer = Callable[[SimWorld, Any], object]
+
+#: Requests that deliver messages: the ones whose answer can be lost after delivery.
+SENDS: frozenset[type[TLObject]] = frozenset(
+    {
+        raw.functions.messages.SendMessage,
+        raw.functions.messages.SendMedia,
+        raw.functions.messages.SendMultiMedia,
+        raw.functions.messages.ForwardMessages,
+    }
+)
 
 #: The requests the simulated server answers.
 ROUTES: dict[type[TLObject], Answer] = {
@@ -51,29 +65,60 @@ def wire_copy(reply: object) -> Any:
     return decode(data)
 
 
+def raise_rpc(code: int, message: str, query: TLObject) -> NoReturn:
+    """Raise the hydrogram exception Telegram's ``code``/``message`` answer maps to."""
+    RPCError.raise_it(raw.types.RpcError(error_code=code, error_message=message), type(query))
+    raise AssertionError("RPCError.raise_it returned")
+
+
+class SimulatedSession:
+    """Stands where hydrogram's ``Session`` talks to Telegram: answers from the world.
+
+    ``Client.invoke`` (hydrogram's own) calls :meth:`invoke` and then caches the peers
+    of the reply in the client's storage, exactly as with a network session. It never
+    sleeps or retries: every FloodWait reaches the caller, whatever threshold it passes.
+    """
+
+    def __init__(self, client: SimulatedClient) -> None:
+        self.client = client
+
+    async def invoke(
+        self,
+        query: TLObject,
+        retries: int = Session.MAX_RETRIES,
+        timeout: float = Session.WAIT_TIMEOUT,  # noqa: ASYNC109 (hydrogram's signature)
+        sleep_threshold: float = Session.SLEEP_THRESHOLD,
+    ) -> Any:
+        """Answer ``query``; ``retries``, ``timeout`` and ``sleep_threshold`` are ignored."""
+        return await self.client.answer(query)
+
+
 class SimulatedClient(Client):
     """A hydrogram ``Client`` whose MTProto server is ``world``, answered in memory.
 
     Requests are answered from :data:`ROUTES`; anything else raises
     ``NotImplementedError``. Replies go through ``TLObject`` bytes and back, and errors
     through ``RPCError.raise_it``, so hydrogram parses exactly what the wire would give.
-    The client runs with ``sleep_threshold=0`` and never sleeps or retries itself: every
-    ``FloodWait`` reaches the caller, even from methods that pass their own threshold
-    (``copy_media_group`` passes 60, below which real hydrogram sleeps).
+    The session never sleeps or retries: every ``FloodWait`` reaches the caller, even
+    from methods that pass their own threshold (``copy_media_group`` passes 60, below
+    which real hydrogram sleeps).
 
     Args:
         name: Client name.
         world: The simulated server's state.
         workers: Handler tasks of hydrogram's dispatcher.
+        cold: Like a new session: hydrogram's peer storage starts empty and learns
+            users only from updates and replies (sends to a user it never saw cost a
+            ``users.GetUsers``). Otherwise every simulated user is put into it.
     """
 
-    def __init__(self, name: str, world: SimWorld, *, workers: int) -> None:
+    def __init__(self, name: str, world: SimWorld, *, workers: int, cold: bool = False) -> None:
         super().__init__(name, in_memory=True, sleep_threshold=0, workers=workers)
         self.world = world
+        self.cold = cold
         #: Requests answered (with a result or an error), by name (``"messages.SendMessage"``).
         self.request_counts: Counter[str] = Counter()
         self._unregistered: list[int] = []
-        self._cached: set[int] = set()
 
     async def start(self) -> Self:
         """Open storage, log the bot in without network and start hydrogram's dispatcher."""
@@ -91,11 +136,12 @@ class SimulatedClient(Client):
             (storage.is_bot, True),
         ):
             await setting(value)
+        # Duck-typed: Client.invoke needs only the session's invoke.
+        self.session = cast(Session, SimulatedSession(self))
         self.is_connected = True
         directory = self.world.directory
         self._unregistered = [*directory.users, *directory.chats]
-        self._cached = set()
-        await self._cache_peers([directory.bot_user()], [])
+        await self.fetch_peers([directory.bot_user()])
         self.me = await self.get_me()
         await self.initialize()
         return self
@@ -114,19 +160,14 @@ class SimulatedClient(Client):
             self.loop.create_task(do_it())
         return self
 
-    async def invoke(
-        self,
-        query: TLObject,
-        retries: int = Session.MAX_RETRIES,
-        timeout: float = Session.WAIT_TIMEOUT,  # noqa: ASYNC109 (hydrogram's signature)
-        sleep_threshold: float | None = None,
-    ) -> Any:
-        """Answer a raw request as Telegram would; ``retries`` and thresholds are ignored.
+    async def answer(self, query: TLObject) -> Any:
+        """Answer a raw request as Telegram's server would (what the session sends it).
 
         Raises:
             ConnectionError: The client is not started.
             NotImplementedError: For a request the simulator does not answer.
             hydrogram.errors.RPCError: The subclass matching the simulated error.
+            TimeoutError, ConnectionResetError: An answer lost after delivery (a fault).
         """
         if not self.is_connected:
             raise ConnectionError("Client has not been started yet")
@@ -138,40 +179,35 @@ class SimulatedClient(Client):
         delay = self.world.faults.delay()
         if delay:
             await asyncio.sleep(delay)
-        reply = wire_copy(self._answer(answer, query))
-        await self._cache_peers(getattr(reply, "users", []), getattr(reply, "chats", []))
+        try:
+            reply = wire_copy(answer(self.world, query))
+        except SimRpcError as error:
+            raise_rpc(error.code, error.message, query)
+        if type(query) in SENDS:
+            self._lose_answer(query)
         return reply
 
-    async def _cache_peers(self, users: list[Any], chats: list[Any]) -> None:
-        """Cache the wire users and chats a reply mentions, as ``Client.invoke`` does.
-
-        Peers already cached with the same data are skipped: that saves four sqlite round
-        trips per send and leaves the storage exactly as hydrogram would.
-        """
-        if all(stored_id(peer) in self._cached for peer in (*users, *chats)):
+    def _lose_answer(self, query: TLObject) -> None:
+        """Raise what a client sees when a delivered message's answer is lost, if it is."""
+        lost = self.world.faults.lost_answer()
+        if lost is None:
             return
-        await self.fetch_peers(users)
-        await self.fetch_peers(chats)
-        self._cached.update(stored_id(peer) for peer in (*users, *chats))
-
-    def _answer(self, answer: Answer, query: TLObject) -> object:
-        try:
-            return answer(self.world, query)
-        except SimRpcError as error:
-            failure = raw.types.RpcError(error_code=error.code, error_message=error.message)
-        RPCError.raise_it(failure, type(query))
-        raise AssertionError("RPCError.raise_it returned")
+        if isinstance(lost, SimRpcError):
+            raise_rpc(lost.code, lost.message, query)
+        raise lost
 
     def queue_peers(self, ids: list[int]) -> None:
-        """Register these user and chat ids in hydrogram's peer cache before the next request."""
-        self._unregistered.extend(ids)
+        """Register these user and chat ids in hydrogram's peer cache before the next request.
+
+        A cold client registers only chats: users it must learn as a real session does.
+        """
+        self._unregistered.extend(i for i in ids if i < 0 or not self.cold)
 
     async def register_peers(self) -> None:
-        """Put users and chats added since the last call into hydrogram's peer cache."""
+        """Put users and chats added since the last call into hydrogram's peer storage."""
         if not self._unregistered or not self.is_connected:
             return
         ids, self._unregistered = self._unregistered, []
         directory = self.world.directory
         await self.storage.update_peers(directory.storage_rows(i for i in ids if i > 0))
         await self.fetch_peers([directory.raw_chat(i) for i in ids if i < 0])
-        self._cached.update(ids)

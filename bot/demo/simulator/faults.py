@@ -9,6 +9,10 @@ from typing import Literal
 from bot.demo.simulator.model import SimRpcError
 
 TransientKind = Literal["rpc", "timeout"]
+#: How the answer to a delivered message is lost: hydrogram's ``TimeoutError`` (no answer in
+#: time), a connection reset, Telegram's ``-503 Timeout`` or a ``500`` after the fact.
+LostKind = Literal["timeout", "reset", "-503", "500"]
+LOST_KINDS: tuple[LostKind, ...] = ("timeout", "reset", "-503", "500")
 
 
 @dataclass(slots=True)
@@ -28,6 +32,9 @@ class FaultPlan:
         transient_error: ``"rpc"`` answers ``500 RPC_CALL_FAIL`` (hydrogram raises
             ``RpcCallFail``, an ``InternalServerError``); ``"timeout"`` raises
             ``TimeoutError("Request timed out")`` as hydrogram's session does.
+        lost_answer_rate: Probability in [0, 1] that a delivered message's answer is
+            lost: the message is in the chat, the client sees a failure.
+        lost_answer_kinds: The failures a lost answer shows as, one drawn at random.
     """
 
     def __init__(
@@ -38,11 +45,17 @@ class FaultPlan:
         latency_jitter_ms: float,
         transient_failure_rate: float,
         transient_error: TransientKind,
+        lost_answer_rate: float = 0.0,
+        lost_answer_kinds: tuple[LostKind, ...] = LOST_KINDS,
     ) -> None:
         if not 0.0 <= transient_failure_rate <= 1.0:
             raise ValueError(
                 f"transient_failure_rate must be in [0, 1], got {transient_failure_rate}"
             )
+        if not 0.0 <= lost_answer_rate <= 1.0:
+            raise ValueError(f"lost_answer_rate must be in [0, 1], got {lost_answer_rate}")
+        if not lost_answer_kinds or not set(lost_answer_kinds) <= set(LOST_KINDS):
+            raise ValueError(f"lost_answer_kinds must be some of {LOST_KINDS}")
         if latency_ms < 0 or latency_jitter_ms < 0:
             raise ValueError("latency_ms and latency_jitter_ms must be >= 0")
         if transient_error not in ("rpc", "timeout"):
@@ -53,6 +66,10 @@ class FaultPlan:
         self._rate = transient_failure_rate
         self._transient_error = transient_error
         self._scripted: dict[int, _Scripted] = {}
+        self.lost_answer_rate = lost_answer_rate
+        self._lost_kinds = lost_answer_kinds
+        #: Answers lost so far (each a delivered message the client saw fail).
+        self.lost_answers = 0
 
     def delay(self) -> float:
         """Return the seconds the next request takes on the wire (0 means no sleep)."""
@@ -67,6 +84,20 @@ class FaultPlan:
         if self._transient_error == "timeout":
             return TimeoutError("Request timed out")
         return SimRpcError(500, "RPC_CALL_FAIL")
+
+    def lost_answer(self) -> BaseException | None:
+        """Roll the dice for one delivered send: the failure its client sees instead, if any."""
+        if not self.lost_answer_rate or self._rng.random() >= self.lost_answer_rate:
+            return None
+        self.lost_answers += 1
+        kind = self._rng.choice(self._lost_kinds)
+        if kind == "timeout":
+            return TimeoutError("Request timed out")
+        if kind == "reset":
+            return ConnectionResetError("Connection reset by peer")
+        if kind == "-503":
+            return SimRpcError(-503, "Timeout")
+        return SimRpcError(500, "INTERNAL_SERVER_ERROR")
 
     def fail_next(
         self,

@@ -28,7 +28,7 @@ def send_message(world: SimWorld, query: functions.SendMessage) -> raw.types.Upd
     """``messages.SendMessage``: one text message."""
     _immediate(query)
     chat_id = world.directory.chat_id_of(query.peer)
-    world.admit(chat_id, 1)
+    world.admit(chat_id, [query.random_id])
     check_text(query.message, caption=False)
     message = world.compose(
         chat_id,
@@ -47,7 +47,7 @@ def send_media(world: SimWorld, query: functions.SendMedia) -> raw.types.Updates
     """``messages.SendMedia``: one file the simulator created, with a caption."""
     _immediate(query)
     chat_id = world.directory.chat_id_of(query.peer)
-    world.admit(chat_id, 1)
+    world.admit(chat_id, [query.random_id])
     _, media = world.media.resolve(query.media)
     check_text(query.message, caption=True)
     message = world.compose(
@@ -71,7 +71,7 @@ def send_multi_media(world: SimWorld, query: functions.SendMultiMedia) -> raw.ty
     items = [item for item in query.multi_media if isinstance(item, raw.types.InputSingleMedia)]
     if not 2 <= len(items) <= 10:
         raise SimRpcError(400, "MULTI_MEDIA_TOO_LONG" if len(items) > 10 else "MEDIA_INVALID")
-    world.admit(chat_id, len(items))
+    world.admit(chat_id, [item.random_id for item in items])
     medias: list[Media] = []
     for item in items:
         medias.append(world.media.resolve(item.media)[1])
@@ -99,7 +99,7 @@ def forward_messages(world: SimWorld, query: functions.ForwardMessages) -> raw.t
     _immediate(query)
     to_chat = world.directory.chat_id_of(query.to_peer)
     from_chat = world.directory.chat_id_of(query.from_peer)
-    world.admit(to_chat, len(query.id))
+    world.admit(to_chat, list(query.random_id))
     sources = [world.store.get(from_chat, message_id) for message_id in query.id]
     found = [source for source in sources if source is not None]
     if len(found) < len(sources) or not found:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from hydrogram import raw, utils
 
 from bot.demo.simulator.client import SimulatedClient, wire_copy
-from bot.demo.simulator.faults import FaultPlan, TransientKind
+from bot.demo.simulator.faults import LOST_KINDS, FaultPlan, LostKind, TransientKind
 from bot.demo.simulator.limits import LimitRules
 from bot.demo.simulator.media import ALBUM_KINDS
 from bot.demo.simulator.model import (
@@ -40,6 +40,11 @@ class TelegramSimulator(SimulatedClient):
         transient_failure_rate: Probability in [0, 1] that a send fails server-side
             (not delivered, not counted by flood control).
         transient_error: ``"rpc"`` (500 RPC_CALL_FAIL) or ``"timeout"`` (``TimeoutError``).
+        lost_answer_rate: Probability in [0, 1] that a delivered message's answer is lost
+            (the user has it; the client sees a timeout, a reset, -503 or a 500).
+        lost_answer_kinds: Which of those failures lost answers show as.
+        cold: A new session: hydrogram's peer storage starts empty (see
+            :class:`~bot.demo.simulator.client.SimulatedClient`).
         seed: Seed of all randomness.
         clock: Monotonic seconds for limits and dates; inject a fake one in tests.
         date_origin: Unix time that the clock's current reading maps to (default: now).
@@ -59,6 +64,9 @@ class TelegramSimulator(SimulatedClient):
         latency_jitter_ms: float = 0.0,
         transient_failure_rate: float = 0.0,
         transient_error: TransientKind = "rpc",
+        lost_answer_rate: float = 0.0,
+        lost_answer_kinds: tuple[LostKind, ...] = LOST_KINDS,
+        cold: bool = False,
         seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
         date_origin: float | None = None,
@@ -72,6 +80,8 @@ class TelegramSimulator(SimulatedClient):
             latency_jitter_ms=latency_jitter_ms,
             transient_failure_rate=transient_failure_rate,
             transient_error=transient_error,
+            lost_answer_rate=lost_answer_rate,
+            lost_answer_kinds=lost_answer_kinds,
         )
         world = SimWorld(
             directory=Directory(bot_id, bot_username, "Broadcast Bot"),
@@ -80,7 +90,7 @@ class TelegramSimulator(SimulatedClient):
             clock=clock,
             date_origin=time.time() if date_origin is None else date_origin,
         )
-        super().__init__(name, world, workers=workers)
+        super().__init__(name, world, workers=workers, cold=cold)
 
     def add_user(
         self,
@@ -255,6 +265,16 @@ class TelegramSimulator(SimulatedClient):
     def sent_total(self) -> int:
         """Messages delivered (an album of n counts n)."""
         return self.world.inbox.total
+
+    @property
+    def lost_answers(self) -> int:
+        """Delivered messages whose answer the client never got."""
+        return self.world.faults.lost_answers
+
+    @property
+    def duplicates_refused(self) -> int:
+        """Sends refused with RANDOM_ID_DUPLICATE (their message was already delivered)."""
+        return self.world.duplicates_refused
 
     @property
     def flood_waits(self) -> int:

@@ -81,6 +81,10 @@ class SimWorld:
         self.pts = 0
         self.callback_answers: list[CallbackAnswer] = []
         self.open_queries: dict[int, int] = {}
+        #: Per chat, the ``random_id`` of every message delivered there: Telegram refuses a
+        #: repeat with ``RANDOM_ID_DUPLICATE`` ("prevent message resending").
+        self.random_ids: dict[int, set[int]] = {}
+        self.duplicates_refused = 0
         self._date_shift = date_origin - clock()
         self._next_serial = 1
 
@@ -98,16 +102,22 @@ class SimWorld:
         self._next_serial += 1
         return 0x5151_0000_0000_0000 + self._next_serial
 
-    def admit(self, chat_id: int, count: int) -> None:
-        """Let a send of ``count`` messages to ``chat_id`` through, or raise what Telegram answers.
+    def admit(self, chat_id: int, random_ids: Sequence[int]) -> None:
+        """Let a send of these messages to ``chat_id`` through, or raise what Telegram answers.
 
-        Order: transient server failure (not counted), flood control (FLOOD_WAIT, not
-        counted), then the send is counted and scripted failures and the recipient's
-        state apply.
+        Order: transient server failure (not counted), a ``random_id`` already delivered
+        to this chat (``500 RANDOM_ID_DUPLICATE``, not counted), flood control
+        (FLOOD_WAIT, not counted), then the send is counted and scripted failures and
+        the recipient's state apply.
         """
         failure = self.faults.transient()
         if failure is not None:
             raise failure
+        seen = self.random_ids.get(chat_id, ())
+        if any(random_id in seen for random_id in random_ids):
+            self.duplicates_refused += 1
+            raise SimRpcError(500, "RANDOM_ID_DUPLICATE")
+        count = len(random_ids)
         now = self.clock()
         wait = self.limits.wait_for(chat_id, count, now)
         if wait:
@@ -171,6 +181,7 @@ class SimWorld:
     ) -> raw.types.Updates:
         """Store and record delivered messages; return the reply of the send."""
         updates: list[raw.base.Update] = []
+        self.random_ids.setdefault(chat_id, set()).update(random_ids)
         for message, random_id in zip(messages, random_ids, strict=True):
             self.store.put(chat_id, message)
             self.inbox.add(self._received(chat_id, message))
