@@ -1,24 +1,24 @@
 """The hydrogram adapter: the one module that sends broadcast messages through hydrogram.
 
-hydrogram's exceptions are mapped to ours here and never leave this module:
-:class:`~bot.delivery.errors.FloodWaitError` for flood control,
-:class:`~bot.delivery.errors.SendError` with a category for everything else, including
-the ``AttributeError`` that
-hydrogram 0.2.0 raises for some error codes it does not know.
+:meth:`HydrogramSender.prepare` validates the content, reads the message to copy once
+and builds the request once (entities parsed, keyboard written, media resolved); each
+send then fills in only the recipient's peer and the ``random_id`` derived from the
+broadcast and the recipient (:mod:`bot.telegram.requests`), and goes out once,
+without hydrogram's own retries, sleeps or peer bookkeeping (:func:`invoke_once`).
+hydrogram's exceptions become ours in :mod:`bot.telegram.calls`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import hydrogram
-from hydrogram import enums, raw, utils
-from hydrogram.errors import Flood, RPCError
+from hydrogram import enums, raw
 from hydrogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.delivery.content import (
+    ALBUM_MAX,
     MAX_CAPTION,
     MAX_TEXT,
     Content,
@@ -27,58 +27,28 @@ from bot.delivery.content import (
     ParseMode,
     TextContent,
 )
-from bot.delivery.errors import (
-    ContentError,
-    ErrorCategory,
-    FloodWaitError,
-    SendError,
-    classify_exception,
-    classify_rpc_error,
+from bot.delivery.errors import ContentError, ErrorCategory, SendError
+from bot.delivery.ports import PreparedMessage, Receipt
+from bot.telegram.calls import RANDOM_ID_DUPLICATE, invoke_once, read_call, telegram_call
+from bot.telegram.peers import InputPeer, PeerBook
+from bot.telegram.requests import (
+    ALBUM_KINDS,
+    caption_of,
+    input_media,
+    kind_of,
+    message_ids,
+    random_id_for,
+    written_entities,
 )
-from bot.delivery.ports import PreparedMessage
-
-T = TypeVar("T")
 
 PARSE_MODES = {
     ParseMode.HTML: enums.ParseMode.HTML,
     ParseMode.MARKDOWN: enums.ParseMode.MARKDOWN,
     ParseMode.PLAIN: enums.ParseMode.DISABLED,
 }
-_ALBUM_KINDS = ("photo", "video", "document", "audio")
-# What hydrogram's Message.copy can reproduce; anything else fails for every recipient.
-_COPYABLE = (
-    "text",
-    *_ALBUM_KINDS,
-    "animation",
-    "voice",
-    "sticker",
-    "video_note",
-    "contact",
-    "location",
-    "venue",
-    "poll",
-)
 
-
-async def telegram_call(call: Callable[[], Awaitable[T]]) -> T:
-    """Run one Telegram request, translating whatever it raises into our errors."""
-    try:
-        return await call()
-    except Flood as flood:
-        raise FloodWaitError(float(flood.value if isinstance(flood.value, int) else 1)) from flood
-    except RPCError as error:
-        code = rpc_error_id(error)
-        raise SendError(classify_rpc_error(code, int(error.CODE or 0)), code) from error
-    except Exception as error:
-        raise SendError(classify_exception(error), f"{type(error).__name__}: {error}") from error
-
-
-def rpc_error_id(error: RPCError) -> str:
-    """Telegram's error id; for ids hydrogram does not know, it is only in the value text."""
-    if error.ID:
-        return str(error.ID)
-    unknown = re.fullmatch(r"\[-?\d+ (\w+)\]", str(error.value))
-    return unknown[1] if unknown else str(error.NAME or type(error).__name__)
+#: Builds the request for one recipient: ``(peer, one random_id per message) -> request``.
+Build = Callable[[InputPeer, list[int]], Any]
 
 
 def reply_markup(options: Delivery) -> InlineKeyboardMarkup | None:
@@ -90,179 +60,174 @@ def reply_markup(options: Delivery) -> InlineKeyboardMarkup | None:
 
 
 class HydrogramSender:
-    """Implements :class:`bot.delivery.pipeline.Sender` with a hydrogram client.
+    """Implements :class:`bot.delivery.ports.Sender` with a hydrogram client.
 
-    The client must run with ``sleep_threshold=0`` so that hydrogram never
-    sleeps through a FloodWait that the pipeline's limiter has to see.
+    The client must run with ``sleep_threshold=0``: the requests built here never
+    let hydrogram sleep through a FloodWait, and the admin bot's own replies must not
+    either. One :class:`PeerBook` serves every broadcast of the process.
     """
 
     def __init__(self, client: hydrogram.Client) -> None:
         self.client = client
+        self.peers = PeerBook(client)
 
     async def prepare(self, content: Content) -> PreparedMessage:
-        """Validate ``content`` and fetch its source once; raises ContentError."""
+        """Validate ``content``, read its source once and build the request."""
         if isinstance(content, TextContent):
             return await self._prepare_text(content)
         if content.forward:
             return await self._prepare_forward(content)
         sources = await self._fetch(content)
         if len(sources) == 1:
-            return _PreparedCopy(sources[0], content.options)
-        return _PreparedAlbum(self.client, sources, content.options)
+            return await self._prepare_copy(sources[0], content.options)
+        return await self._prepare_album(sources, content.options)
 
     async def _prepare_text(self, content: TextContent) -> PreparedMessage:
-        mode = PARSE_MODES[content.parse_mode]
         try:
-            parsed = await self.client.parser.parse(content.text, mode)
+            parsed = await self.client.parser.parse(content.text, PARSE_MODES[content.parse_mode])
         except Exception as error:
             raise ContentError(
                 f"the {content.parse_mode.value} markup is invalid: {error}"
             ) from error
-        length = len(parsed["message"])
-        if not 1 <= length <= MAX_TEXT:
+        text: str = parsed["message"]
+        if not 1 <= len(text) <= MAX_TEXT:
             raise ContentError(
-                f"text must be 1-{MAX_TEXT} characters after formatting, got {length}"
+                f"text must be 1-{MAX_TEXT} characters after formatting, got {len(text)}"
             )
-        return _PreparedText(self.client, content, mode)
+        options = content.options
+        fixed = {
+            "message": text,
+            "entities": parsed["entities"] or None,
+            "reply_markup": await self._markup(reply_markup(options)),
+            **_flags(options),
+        }
+        return self._prepared(
+            lambda peer, ids: raw.functions.messages.SendMessage(
+                peer=peer, random_id=ids[0], **fixed
+            )
+        )
+
+    async def _prepare_copy(self, source: Message, options: Delivery) -> PreparedMessage:
+        kind = kind_of(source)
+        markup = await self._markup(reply_markup(options) or source.reply_markup)
+        if kind == "text":
+            fixed = {
+                "message": source.text,
+                "entities": await written_entities(source.entities, self.client),
+                "no_webpage": None if source.web_page else True,
+                "reply_markup": markup,
+                **_flags(options),
+            }
+            return self._prepared(
+                lambda peer, ids: raw.functions.messages.SendMessage(
+                    peer=peer, random_id=ids[0], **fixed
+                )
+            )
+        caption, entities = caption_of(source, kind)
+        fixed = {
+            "media": input_media(source, kind),
+            "message": caption,
+            "entities": await written_entities(entities, self.client),
+            "reply_markup": markup,
+            **_flags(options),
+        }
+        return self._prepared(
+            lambda peer, ids: raw.functions.messages.SendMedia(peer=peer, random_id=ids[0], **fixed)
+        )
+
+    async def _prepare_album(self, sources: list[Message], options: Delivery) -> PreparedMessage:
+        items = []
+        for source in sources:
+            kind = kind_of(source)
+            if kind not in ALBUM_KINDS:
+                raise ContentError("an album may hold only photos, videos, documents and audio")
+            caption, entities = caption_of(source, kind)
+            written = await written_entities(entities, self.client)
+            items.append((input_media(source, kind), caption, written))
+        flags = _flags(options)
+
+        def build(peer: InputPeer, ids: list[int]) -> Any:
+            multi = [
+                raw.types.InputSingleMedia(
+                    media=media, random_id=rid, message=caption, entities=entities
+                )
+                for (media, caption, entities), rid in zip(items, ids, strict=True)
+            ]
+            return raw.functions.messages.SendMultiMedia(peer=peer, multi_media=multi, **flags)
+
+        return self._prepared(build, count=len(items))
 
     async def _prepare_forward(self, content: CopyContent) -> PreparedMessage:
         if content.options.buttons:
             raise ContentError("a forwarded message cannot get buttons; copy it instead")
         await self._fetch(content)
-        return _PreparedForward(self.client, content)
+        source = await self.peers.one(content.from_chat_id)
+        ids = list(content.message_ids)
+        flags = _flags(content.options)
+        return self._prepared(
+            lambda peer, rids: raw.functions.messages.ForwardMessages(
+                from_peer=source, id=ids, random_id=rids, to_peer=peer, **flags
+            ),
+            count=len(ids),
+        )
 
     async def _fetch(self, content: CopyContent) -> list[Message]:
         """The source message(s); a single message of an album brings the whole album."""
         chat, ids = content.from_chat_id, list(content.message_ids)
-        found = await _fetch_call(lambda: self.client.get_messages(chat, ids))
-        messages = [m for m in found if m is not None and not m.empty]
+        what = "the message to broadcast"
+        found = await read_call(lambda: self.client.get_messages(chat, ids), what)
+        messages = [m for m in (found if isinstance(found, list) else [found]) if _exists(m)]
         if len(messages) != len(ids):
             raise ContentError(f"message {ids} in chat {chat} no longer exists")
         if len(ids) == 1 and messages[0].media_group_id and not content.forward:
-            messages = await _fetch_call(lambda: self.client.get_media_group(chat, ids[0]))
+            messages = await read_call(lambda: self.client.get_media_group(chat, ids[0]), what)
+            if len(messages) > ALBUM_MAX:
+                raise ContentError(f"an album has at most {ALBUM_MAX} items")
         for message in messages:
-            _check_copyable(message, album=len(messages) > 1)
+            kind_of(message)  # raises for what cannot be copied
+            if len(message.caption or "") > MAX_CAPTION:
+                size = len(message.caption or "")
+                raise ContentError(f"captions are limited to {MAX_CAPTION} characters, got {size}")
         return messages
 
+    async def _markup(self, markup: Any) -> Any:
+        return None if markup is None else await markup.write(self.client)
 
-async def _fetch_call(call: Callable[[], Awaitable[Any]]) -> Any:
-    try:
-        return await telegram_call(call)
-    except (SendError, FloodWaitError) as error:
-        raise ContentError(f"could not read the message to broadcast: {error}") from error
-
-
-def _check_copyable(message: Message, *, album: bool) -> None:
-    if message.service or not any(getattr(message, kind) for kind in _COPYABLE):
-        raise ContentError("this kind of message cannot be broadcast")
-    caption = message.caption or ""
-    if len(caption) > MAX_CAPTION:
-        raise ContentError(f"captions are limited to {MAX_CAPTION} characters, got {len(caption)}")
-    if album and not any(getattr(message, kind) for kind in _ALBUM_KINDS):
-        raise ContentError("an album may hold only photos, videos, documents and audio")
+    def _prepared(self, build: Build, count: int = 1) -> PreparedMessage:
+        return _PreparedSend(self.client, self.peers, build, count)
 
 
-class _PreparedText:
-    def __init__(self, client: hydrogram.Client, content: TextContent, mode: Any) -> None:
-        self.client, self.content, self.mode = client, content, mode
-        self.markup: Any = reply_markup(content.options)
+class _PreparedSend:
+    """One broadcast's request, ready for any recipient."""
 
-    async def send(self, user_id: int) -> int:
-        options = self.content.options
-        message = await telegram_call(
-            lambda: self.client.send_message(
-                user_id,
-                self.content.text,
-                parse_mode=self.mode,
-                disable_notification=options.silent,
-                protect_content=options.protect,
-                reply_markup=self.markup,
-            )
-        )
-        return int(message.id)
+    def __init__(self, client: hydrogram.Client, peers: PeerBook, build: Build, count: int):
+        self.client, self.peers, self.build, self.count = client, peers, build, count
 
+    async def resolve(self, user_ids: Sequence[int]) -> list[int]:
+        return await self.peers.resolve(user_ids)
 
-class _PreparedCopy:
-    def __init__(self, source: Message, options: Delivery) -> None:
-        self.source, self.options = source, options
-        self.markup: Any = reply_markup(options) or object  # object: keep the original buttons
-
-    async def send(self, user_id: int) -> int:
-        message: Any = await telegram_call(
-            lambda: self.source.copy(
-                user_id,
-                disable_notification=self.options.silent,
-                protect_content=self.options.protect,
-                reply_markup=self.markup,
-            )
-        )
-        return int(message.id)
+    async def send(self, user_id: int, key: str | None = None) -> Receipt:
+        peer = self.peers.get(user_id) or await self.peers.one(user_id)
+        if key is None:
+            ids = [self.client.rnd_id() for _ in range(self.count)]
+        else:
+            ids = [random_id_for(key, user_id, item) for item in range(self.count)]
+        request = self.build(peer, ids)
+        try:
+            reply = await telegram_call(lambda: invoke_once(self.client, request))
+        except SendError as error:
+            if key is not None and error.code == RANDOM_ID_DUPLICATE:
+                return Receipt(duplicate=True)  # an earlier attempt delivered it
+            raise
+        found = message_ids(reply, ids)
+        if not found:
+            raise SendError(ErrorCategory.UNKNOWN, "NO_MESSAGE_IN_REPLY")
+        return Receipt(found)
 
 
-class _PreparedForward:
-    def __init__(self, client: hydrogram.Client, content: CopyContent) -> None:
-        self.client, self.content = client, content
-
-    async def send(self, user_id: int) -> int:
-        c = self.content
-        result: Any = await telegram_call(
-            lambda: self.client.forward_messages(
-                user_id,
-                c.from_chat_id,
-                list(c.message_ids),
-                disable_notification=c.options.silent,
-                protect_content=c.options.protect,
-            )
-        )
-        first = result[0] if isinstance(result, list) else result
-        return int(first.id)
+def _flags(options: Delivery) -> dict[str, Any]:
+    return {"silent": options.silent or None, "noforwards": options.protect or None}
 
 
-class _PreparedAlbum:
-    """Sends ``messages.SendMultiMedia`` itself: hydrogram's ``copy_media_group`` fetches
-    the album again for every recipient and sleeps through FloodWaits of up to 60 s."""
-
-    def __init__(self, client: hydrogram.Client, sources: list[Message], options: Delivery) -> None:
-        self.client, self.options = client, options
-        self.items = [(_input_media(m), m.caption or "", m.caption_entities) for m in sources]
-
-    async def send(self, user_id: int) -> int:
-        return await telegram_call(lambda: self._send(user_id))
-
-    async def _send(self, user_id: int) -> int:
-        multi = []
-        for media, caption, entities in self.items:
-            raw_entities = [await _write(e) for e in entities] if entities else None
-            multi.append(
-                raw.types.InputSingleMedia(
-                    media=media,
-                    random_id=self.client.rnd_id(),
-                    message=caption,
-                    entities=raw_entities,
-                )
-            )
-        updates = await self.client.invoke(
-            raw.functions.messages.SendMultiMedia(
-                peer=cast(Any, await self.client.resolve_peer(user_id)),
-                multi_media=multi,
-                silent=self.options.silent or None,
-                noforwards=self.options.protect or None,
-            )
-        )
-        for update in updates.updates:
-            if isinstance(update, raw.types.UpdateNewMessage | raw.types.UpdateNewChannelMessage):
-                return int(update.message.id)
-        raise SendError(ErrorCategory.UNKNOWN, "NO_MESSAGE_IN_REPLY")
-
-
-def _input_media(message: Message) -> Any:
-    for kind in _ALBUM_KINDS:
-        media = getattr(message, kind)
-        if media:
-            return utils.get_input_media_from_file_id(media.file_id)
-    raise ContentError("an album may hold only photos, videos, documents and audio")
-
-
-async def _write(entity: Any) -> Any:
-    """The raw form of a parsed caption entity."""
-    return await entity.write()
+def _exists(message: Message | None) -> bool:
+    return message is not None and not message.empty

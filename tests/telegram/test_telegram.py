@@ -96,7 +96,8 @@ LINKED_4096 = f'<a href="https://t.me"><b>{"x" * 4096}</b></a>'
 async def test_text_markup_is_rendered(
     sim: TelegramSimulator, text: str, mode: ParseMode, received: str, entities: str
 ) -> None:
-    message_id = await (await prepare(sim, TextContent(text, mode))).send(ALICE)
+    receipt = await (await prepare(sim, TextContent(text, mode))).send(ALICE)
+    (message_id,) = receipt.message_ids
 
     [got] = sim.inbox(ALICE)
     assert (got.message_id, got.text, got.media) == (message_id, received, None)
