@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.delivery.errors import BroadcastNotFoundError
 from bot.delivery.model import BroadcastStatus
 from bot.delivery.service import Audience, BroadcastService
-from bot.storage.mongo import as_utc
+from bot.delivery.model import as_utc
 from bot.storage.store import MongoBroadcastStore
 from scheduler.recurrence import Recurrence
 

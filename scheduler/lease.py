@@ -17,7 +17,8 @@ from typing import Protocol
 
 from pymongo.errors import DuplicateKeyError
 
-from bot.storage.mongo import Collection, as_utc
+from bot.storage.mongo import Collection
+from bot.delivery.model import as_utc
 
 log = logging.getLogger(__name__)
 

@@ -15,20 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import hydrogram
 from apscheduler.jobstores.base import BaseJobStore
 
+from bot.admin.board import StatusBoard
 from bot.admin.handlers import notices
 from bot.admin.handlers.context import BotContext, Timing
 from bot.admin.handlers.router import handlers
 from bot.admin.handlers.schedule import admin_zone
 from bot.admin.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_handlers
 from bot.admin.queue import BroadcastQueue
-from bot.admin.status import StatusMessage
 from bot.app import Core, Tuning, broadcast_client, build_core, open_database, utc_now
-from bot.delivery.ports import PipelineConfig, ProgressCallback, WallClock
-from bot.delivery.report import Summary, summary_text
+from bot.delivery.ports import PipelineConfig, WallClock
 from bot.storage.mongo import Database
 from config.settings import Settings
 from scheduler.jobs import JobScheduler, mongo_store_factory
@@ -70,8 +70,19 @@ class BroadcastBot:
     core: Core
     queue: BroadcastQueue
     context: BotContext
+    board: StatusBoard
     registered: list[tuple[Any, int]] = field(default_factory=list)
     scheduler: SchedulerRuntime | None = None
+
+    async def start_sending(self) -> None:
+        """This instance sends: the queue runs, waiting broadcasts are shown their place."""
+        await self.queue.start()
+        self.board.start(self.core.service.now)
+
+    async def stop_sending(self) -> None:
+        """Stop sending (a broadcast being sent stops cleanly and stays ``running``)."""
+        await self.board.stop()
+        await self.queue.stop()
 
     async def stop(self) -> None:
         """Remove the handlers, drop open questions, stop the scheduler and the queue.
@@ -86,7 +97,7 @@ class BroadcastBot:
         self.context.pending.close_all()
         if self.scheduler is not None:
             await self.scheduler.stop()
-        await self.queue.stop()
+        await self.stop_sending()
 
 
 async def install(
@@ -124,33 +135,26 @@ async def install(
     tuning = Tuning.from_settings(settings)
     core = build_core(db, client, tuning, config=config, wall_clock=wall_clock)
     await core.ensure_indexes(unique_user_ids=record_users)
-    statuses: dict[str, StatusMessage] = {}
+    context: BotContext | None = None
 
-    async def status_for(doc: dict[str, Any]) -> ProgressCallback | None:
-        status = StatusMessage.from_document(client, doc)
-        if status is not None:
-            statuses[str(doc["_id"])] = status
-        return status
+    async def zone_of(admin_id: int) -> ZoneInfo:
+        assert context is not None  # set below, before any broadcast can run
+        return await admin_zone(context, admin_id)
 
-    async def on_finished(summary: Summary) -> None:
-        doc = await core.store.get(summary.broadcast_id)
-        status = statuses.pop(summary.broadcast_id, None) or StatusMessage.from_document(
-            client, doc
-        )
-        zone = await admin_zone(context, int(doc["admin_id"]))
-        if status is not None:
-            await status.finish(summary, by=_finished_by(doc, summary), zone=zone)
-        elif doc.get("schedule") or doc.get("schedule_id"):
-            # Started by a scheduler that stopped before showing progress: the summary
-            # still reaches the admin who scheduled it.
-            text = summary_text(summary, _finished_by(doc, summary), zone)
-            await context.say(int(doc["admin_id"]), text)
-
-    queue = BroadcastQueue(core, status_for, on_finished)
-    context = BotContext(
-        client, core, queue, settings, timing or Timing(), records_users=record_users
+    board = StatusBoard(
+        client, core, zone_of, remind_after_s=getattr(settings, "pause_reminder_s", 86_400.0)
     )
-    bot = BroadcastBot(core, queue, context)
+    queue = BroadcastQueue(
+        core,
+        board.status_for,
+        board.finished,
+        on_trouble=board.trouble,
+        on_moved=board.moved,
+    )
+    context = BotContext(
+        client, core, queue, settings, timing or Timing(), records_users=record_users, board=board
+    )
+    bot = BroadcastBot(core, queue, context, board)
     registered = [(h, group) for h in handlers(context, all_callbacks=all_callbacks)]
     if record_users:
         visitors = RecentVisitors()
@@ -162,15 +166,16 @@ async def install(
     await asyncio.sleep(0)  # hydrogram registers handlers in a task of its own
     setup = scheduler or SchedulerSetup()
     if setup.enabled:  # the elected instance runs the queue too: one sender, one rate
-        bot.scheduler = await _start_scheduler(context, db, setup)
+        bot.scheduler = await _start_scheduler(bot, db, setup)
     else:
-        await queue.start()
+        await bot.start_sending()
     return bot
 
 
 async def _start_scheduler(
-    context: BotContext, db: Database, setup: SchedulerSetup
+    bot: BroadcastBot, db: Database, setup: SchedulerSetup
 ) -> SchedulerRuntime:
+    context = bot.context
     core, settings = context.core, context.settings
     grace = timedelta(seconds=max(1.0, settings.misfire_grace_s))
     timing = setup.timing or RuntimeTiming(grace=grace)
@@ -197,22 +202,12 @@ async def _start_scheduler(
         on_started=lambda fired: notices.scheduled_started(context, fired),
         on_missed=lambda fired: notices.scheduled_missed(context, fired),
         timing=timing,
-        on_leading=context.queue.start,
-        on_standby=context.queue.stop,
+        on_leading=bot.start_sending,
+        on_standby=bot.stop_sending,
     )
     context.on_schedules_changed = runtime.changed
     await runtime.start()
     return runtime
-
-
-def _finished_by(doc: dict[str, Any], summary: Summary) -> str:
-    """Who the summary names: whoever cancelled it, else whoever created it."""
-    if summary.status == "cancelled":
-        cancels = [e for e in doc.get("audit") or [] if e.get("action") == "cancelled"]
-        if cancels and cancels[-1].get("by") is not None:
-            return str(cancels[-1]["by"])
-    name = doc.get("admin_username")
-    return f"{name} ({doc.get('admin_id')})" if name else str(doc.get("admin_id"))
 
 
 async def serve(settings: Settings) -> None:

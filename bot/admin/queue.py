@@ -1,8 +1,18 @@
-"""Runs confirmed broadcasts one at a time, oldest first.
+"""Runs confirmed broadcasts one at a time: the bot has one rate, one sender.
 
-The ``broadcasts`` collection is the truth: the runner reads what to do next
-from MongoDB, so broadcasts queued before a restart run after it, and one that
-was running when the process died resumes (from the ledger, nobody twice).
+The ``broadcasts`` collection is the truth: the runner reads what to do next from
+MongoDB, so what was queued before a restart runs after it, what another instance
+confirmed is picked up within ``poll_s``, and a broadcast that was running when a
+process died resumes (from the ledger: nobody twice).
+
+Order: ``running`` broadcasts first (one resumed by an admin, or interrupted by a
+restart), in the order they were (re)activated; then ``queued`` ones, oldest
+confirmation first. A ``paused`` broadcast holds nothing: its run yields the sender
+(:mod:`bot.delivery.run`), the next one starts, and after Resume it goes to the
+front and continues right after the one sending now. A run that fails (a bug, the
+database unreachable longer than the outage limit) is retried with growing pauses
+for as long as the process lives: a live process never leaves a broadcast
+``running`` with nobody sending it.
 """
 
 from __future__ import annotations
@@ -11,22 +21,28 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Core
-from bot.delivery.errors import BroadcastError, BroadcastNotFoundError
-from bot.delivery.model import ACTIVE, BroadcastStatus
+from bot.delivery.errors import BroadcastError, StorageUnavailableError
+from bot.delivery.model import BroadcastStatus, as_utc
+from bot.delivery.outage import OutageTooLongError
 from bot.delivery.ports import ProgressCallback
 from bot.delivery.report import Summary
+from bot.delivery.run import PAUSED
 
 log = logging.getLogger(__name__)
 
 Finished = Callable[[Summary], Awaitable[None]]
 StatusFactory = Callable[[dict[str, Any]], Awaitable[ProgressCallback | None]]
+Notice = Callable[[str, str], Awaitable[None]]
+Moved = Callable[[list[str], str | None], Awaitable[None]]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class NotQueuedError(BroadcastError, ValueError):
-    """A broadcast was submitted that is not ``queued`` (nor already running here)."""
+    """A broadcast was expected in the queue but is not (kept for callers that insist)."""
 
     def __init__(self, broadcast_id: str) -> None:
         super().__init__(f"broadcast {broadcast_id} is not queued")
@@ -34,21 +50,21 @@ class NotQueuedError(BroadcastError, ValueError):
 
 
 class BroadcastQueue:
-    """Runs confirmed broadcasts one at a time, oldest first.
-
-    The broadcasts collection is the truth; this object only caches positions.
+    """Runs confirmed broadcasts one at a time (see the module docstring).
 
     Args:
         core: The broadcast machinery.
-        status_for: Given the broadcast document (status ``running`` or ``paused``),
-            returns the progress callback for its run, or None. Its errors are
-            logged and the broadcast runs without one.
-        on_finished: Called with the summary after each run; its errors are logged.
-        retry_pause_s: Pause after an error before the runner tries again.
-        poll_s: While idle, how often MongoDB is read for queued broadcasts
-            nobody submitted (e.g. queued by another process).
-        max_attempts: Runs of one broadcast that may fail with an error before the
-            runner leaves it (still ``running``) for the next start.
+        status_for: Given the broadcast document, returns the progress callback for
+            its run, or None. Its errors are logged and the broadcast runs without one.
+        on_finished: Called with the summary after each run that ended the broadcast.
+        on_paused: Called with the summary of a run that yielded because it was paused.
+        on_trouble: Called with ``(broadcast_id, what happened)`` when a run stopped
+            for an outage or an error and will be retried.
+        on_moved: Called with the waiting order and the one running, when it changes.
+        poll_s: While idle, how often MongoDB is read for work (another instance's
+            confirmations, resumes).
+        retry_first_s, retry_max_s: Pauses before a failed broadcast is tried again.
+        Every callback's errors are logged, never raised.
     """
 
     def __init__(
@@ -57,16 +73,20 @@ class BroadcastQueue:
         status_for: StatusFactory,
         on_finished: Finished | None = None,
         *,
-        retry_pause_s: float = 1.0,
-        poll_s: float = 5.0,
-        max_attempts: int = 3,
+        on_paused: Finished | None = None,
+        on_trouble: Notice | None = None,
+        on_moved: Moved | None = None,
+        poll_s: float = 1.0,
+        retry_first_s: float = 1.0,
+        retry_max_s: float = 300.0,
     ) -> None:
-        self.core, self.status_for, self.on_finished = core, status_for, on_finished
-        self.retry_pause_s, self.poll_s, self.max_attempts = retry_pause_s, poll_s, max_attempts
+        self.core, self.status_for = core, status_for
+        self.on_finished, self.on_paused = on_finished, on_paused
+        self.on_trouble, self.on_moved = on_trouble, on_moved
+        self.poll_s, self.retry_first_s, self.retry_max_s = poll_s, retry_first_s, retry_max_s
         self._current: str | None = None
-        self._resume: list[str] = []  # running/paused ones to (re)run before any queued one
-        self._queued: list[str] = []  # queued ones, oldest first, as last read
-        self._failures: dict[str, int] = {}
+        self._waiting: list[str] = []
+        self._failures: dict[str, tuple[int, float]] = {}  # id -> (failures, retry at)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -75,18 +95,19 @@ class BroadcastQueue:
         """The broadcast running now."""
         return self._current
 
-    async def start(self) -> None:
-        """Resume broadcasts a previous process left running or paused, then run queued ones.
+    @property
+    def waiting(self) -> list[str]:
+        """The broadcasts that run after the current one, in order, as last read."""
+        return list(self._waiting)
 
-        Returns once the runner task is started; does nothing if it runs already.
-        """
+    async def start(self) -> None:
+        """Start the runner (it resumes interrupted broadcasts first); no-op if it runs."""
         if self._task is not None and not self._task.done():
             return
-        self._resume = await self.core.service.interrupted()
         self._task = asyncio.create_task(self._run_forever(), name="broadcast-queue")
 
     async def stop(self) -> None:
-        """Cancel the runner, as a process exit would: a running broadcast stays ``running``."""
+        """Stop the runner; a running broadcast stops cleanly and stays ``running``."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -94,103 +115,86 @@ class BroadcastQueue:
                 await task
         self._current = None
 
-    async def submit(self, broadcast_id: str) -> int:
-        """Wake the runner for a ``queued`` broadcast; returns how many are ahead of it.
+    async def submit(self, broadcast_id: str) -> int | None:
+        """Wake the runner; how many run before ``broadcast_id`` (0: it runs now).
 
-        Raises:
-            NotQueuedError: It is neither ``queued`` nor the one running now.
+        None when this queue does not see it waiting (another instance runs it, or it
+        finished): not an error.
         """
-        await self._read_queued()
         self._wake.set()
-        ahead = self.ahead_of(broadcast_id)
-        if ahead is None:
-            raise NotQueuedError(broadcast_id)
-        return ahead
+        with contextlib.suppress(StorageUnavailableError):
+            await self._read()
+        return self.ahead_of(broadcast_id)
 
     def ahead_of(self, broadcast_id: str) -> int | None:
-        """Broadcasts that run before this one (0: it runs now), None if it is not waiting.
-
-        Counts from the queue as last read from MongoDB.
-        """
+        """Broadcasts that run before this one (0: it runs now), None if not waiting here."""
         if broadcast_id == self._current:
             return 0
-        busy = 0 if self._current is None else 1
-        waiting = [*self._resume, *self._queued]
-        if broadcast_id not in waiting:
+        if broadcast_id not in self._waiting:
             return None
-        return busy + waiting.index(broadcast_id)
+        return (self._current is not None) + self._waiting.index(broadcast_id)
 
     # the runner -------------------------------------------------------------------------------
 
     async def _run_forever(self) -> None:
         while True:
-            # Cleared before reading MongoDB: a submit during the read is not lost.
-            self._wake.clear()
+            self._wake.clear()  # before reading MongoDB: a submit during the read is not lost
             try:
-                ran = await self._run_next()
-            except Exception:  # the runner must outlive any one broadcast's trouble
-                log.exception("broadcast queue: error, retrying in %ss", self.retry_pause_s)
-                self._current = None
-                await asyncio.sleep(self.retry_pause_s)
+                bid = await self._next()
+            except StorageUnavailableError:
+                log.warning("broadcast queue: the database is unreachable; retrying")
+                await asyncio.sleep(self.retry_first_s)
                 continue
-            if not ran:
+            if bid is None:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.poll_s):
+                    async with asyncio.timeout(self._idle_s()):
                         await self._wake.wait()
-
-    async def _run_next(self) -> bool:
-        """Run the next broadcast; False when there is none."""
-        bid = await self._next_resumable()
-        if bid is None:
-            await self._read_queued()
-            if not self._queued:
-                return False
-            bid = self._queued.pop(0)
-            self._current = bid
-            if not await self.core.service.start(bid):
-                log.info("broadcast %s was not queued any more: skipped", bid)
-                self._current = None
-                return True
-        self._current = bid
-        try:
-            summary = await self._execute(bid)
-        except Exception:
-            self._retry_later(bid)
-            raise
-        finally:
-            self._current = None
-        self._failures.pop(bid, None)
-        # The broadcast is finished: its summary reaches the admin even if the queue
-        # is being stopped right now (this instance lost the lead).
-        await asyncio.shield(self._report(summary))
-        return True
-
-    async def _next_resumable(self) -> str | None:
-        while self._resume:
-            bid = self._resume.pop(0)
-            try:
-                status = await self.core.store.status(bid)
-            except BroadcastNotFoundError:
                 continue
-            except Exception:
-                self._resume.insert(0, bid)
-                raise
-            if status in ACTIVE:
+            await self._run(bid)
+
+    async def _next(self) -> str | None:
+        """The broadcast to run next, moved to ``running`` if it was queued; None if none."""
+        for bid, status in await self._read():
+            if self._cooling(bid):
+                continue
+            if status == BroadcastStatus.RUNNING or await self.core.service.start(bid):
                 return bid
         return None
 
-    def _retry_later(self, bid: str) -> None:
-        """A run that raised leaves its broadcast ``running``: resume it next, a few times."""
-        failures = self._failures.get(bid, 0) + 1
-        self._failures[bid] = failures
-        if failures < self.max_attempts:
-            self._resume.insert(0, bid)
-        else:
-            log.error("broadcast %s failed %s times: left for the next start", bid, failures)
+    async def _read(self) -> list[tuple[str, str]]:
+        """Running and queued broadcasts, in the order they run; remembers the order."""
+        docs = await self.core.store.with_status([BroadcastStatus.RUNNING, BroadcastStatus.QUEUED])
+        docs.sort(key=_rank)
+        order = [(str(d["_id"]), str(d["status"])) for d in docs if d["_id"] != self._current]
+        waiting = [bid for bid, _ in order]
+        if waiting != self._waiting:
+            self._waiting = waiting
+            await self._tell(self.on_moved, waiting, self._current)
+        return order
 
-    async def _read_queued(self) -> None:
-        docs = await self.core.store.with_status([BroadcastStatus.QUEUED])
-        self._queued = [str(doc["_id"]) for doc in docs if doc["_id"] != self._current]
+    async def _run(self, bid: str) -> None:
+        self._current = bid
+        await self._tell(self.on_moved, [b for b in self._waiting if b != bid], bid)
+        try:
+            summary = await self._execute(bid)
+        except OutageTooLongError as error:
+            self._failed(bid)
+            await self._tell(self.on_trouble, bid, f"the database was unreachable: {error}")
+            return
+        except StorageUnavailableError:
+            self._failed(bid)
+            return
+        except Exception as error:  # the runner must outlive any one broadcast's trouble
+            log.exception("broadcast %s: the run failed; it is retried", bid)
+            self._failed(bid)
+            await self._tell(self.on_trouble, bid, f"{type(error).__name__}: {error}")
+            return
+        finally:
+            self._current = None
+        self._failures.pop(bid, None)
+        done = self.on_paused if summary.status == PAUSED else self.on_finished
+        # It is over: its summary reaches the admin even if the queue is stopping now.
+        await asyncio.shield(self._tell(done, summary))
 
     async def _execute(self, bid: str) -> Summary:
         doc = await self.core.store.get(bid)
@@ -201,10 +205,33 @@ class BroadcastQueue:
             progress = None
         return await self.core.service.run(bid, progress)
 
-    async def _report(self, summary: Summary) -> None:
-        if self.on_finished is None:
+    def _failed(self, bid: str) -> None:
+        failures = self._failures.get(bid, (0, 0.0))[0] + 1
+        pause = min(self.retry_max_s, self.retry_first_s * 2 ** (failures - 1))
+        self._failures[bid] = (failures, asyncio.get_running_loop().time() + pause)
+        log.warning("broadcast %s: attempt %d failed; again in %.0f s", bid, failures, pause)
+
+    def _cooling(self, bid: str) -> bool:
+        entry = self._failures.get(bid)
+        return entry is not None and asyncio.get_running_loop().time() < entry[1]
+
+    def _idle_s(self) -> float:
+        now = asyncio.get_running_loop().time()
+        soonest = min((at for _, at in self._failures.values() if at > now), default=None)
+        return self.poll_s if soonest is None else max(0.01, min(self.poll_s, soonest - now))
+
+    async def _tell(self, callback: Callable[..., Awaitable[None]] | None, *args: Any) -> None:
+        if callback is None:
             return
         try:
-            await self.on_finished(summary)
+            await callback(*args)
         except Exception:
-            log.exception("on_finished for %s failed", summary.broadcast_id)
+            log.exception("broadcast queue: a callback failed")
+
+
+def _rank(doc: dict[str, Any]) -> tuple[int, datetime]:
+    """Running ones first, by when they were (re)activated; then queued, oldest first."""
+    if doc.get("status") == BroadcastStatus.RUNNING:
+        at = as_utc(doc.get("activated_at") or doc.get("started_at"))
+        return 0, at or _EPOCH
+    return 1, as_utc(doc.get("confirmed_at") or doc.get("created_at")) or _EPOCH

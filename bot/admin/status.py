@@ -72,14 +72,18 @@ def parse_callback(data: str | bytes) -> tuple[str, str] | None:
     return action, broadcast_id
 
 
-def control_buttons(broadcast_id: str, *, paused: bool) -> InlineKeyboardMarkup:
-    """One row: Pause (or Resume when paused) and Cancel."""
+def control_buttons(
+    broadcast_id: str, *, paused: bool, queued: bool = False
+) -> InlineKeyboardMarkup:
+    """One row: Pause (or Resume when paused) and Cancel; Cancel alone while queued."""
+    cancel = InlineKeyboardButton("🛑 Cancel", callback_data=callback_data(CANCEL, broadcast_id))
+    if queued:
+        return InlineKeyboardMarkup([[cancel]])
     toggle = (
         InlineKeyboardButton("▶️ Resume", callback_data=callback_data(RESUME, broadcast_id))
         if paused
         else InlineKeyboardButton("⏸ Pause", callback_data=callback_data(PAUSE, broadcast_id))
     )
-    cancel = InlineKeyboardButton("🛑 Cancel", callback_data=callback_data(CANCEL, broadcast_id))
     return InlineKeyboardMarkup([[toggle, cancel]])
 
 

@@ -70,6 +70,14 @@ class FloodWaitError(BroadcastError):
         self.seconds = seconds
 
 
+class StorageUnavailableError(BroadcastError):
+    """The database cannot be reached now (a failover, a reset connection, a killed cursor).
+
+    The storage adapters raise it for the driver's transient errors; the run waits
+    them out and goes on where it stood.
+    """
+
+
 _BLOCKED = frozenset({"USER_IS_BLOCKED", "BOT_BLOCKED"})
 _DEACTIVATED = frozenset({"INPUT_USER_DEACTIVATED", "USER_DEACTIVATED", "USER_DEACTIVATED_BAN"})
 _INVALID = frozenset(

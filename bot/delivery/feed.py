@@ -1,37 +1,60 @@
 """Where a run's candidates come from: the ledger's leftovers, the audience, then sweeps.
 
 The feed writes the audience snapshot into the ledger as pending while the
-dispatcher is already claiming from it, keeps at most two batches of ids in
+dispatcher is already claiming from it, keeps at most two pages of ids in
 memory, and, once the dispatcher has drained everything, sweeps the ledger for
 pending rows until a sweep finds none: no recipient is skipped.
+
+Every read is a page by an indexed key, a fresh query from the last key seen: no
+cursor lives across a pause, a FloodWait or a failover. The snapshot's position
+is saved on the broadcast after each page, so a resumed run continues it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot.delivery.errors import ErrorCategory, FloodWaitError, SendError
 from bot.delivery.filters import dump_filter, load_filter
+from bot.delivery.recipients import Skipped, sort_out
 
 if TYPE_CHECKING:
     from bot.delivery.ports import Ports
+
+T = TypeVar("T")
+Guard = Callable[[Callable[[], Awaitable[T]]], Awaitable[T]]
+#: Gets the sender ready for a batch of recipients; returns those Telegram does not know.
+Resolve = Callable[[list[int]], Awaitable[list[int]]]
+#: Attempts to resolve a batch before its recipients are left to resolve one by one.
+RESOLVE_ATTEMPTS = 5
 
 
 class AudienceFeed:
     """Produces candidate recipients for one broadcast; run :meth:`produce` as a task.
 
-    ``total`` counts the recipients in the snapshot; set it to the ledger's
-    count before producing when resuming.
+    ``total`` counts the recipients in the ledger; set it to the ledger's count
+    before producing when resuming. ``skipped`` counts audience entries that are
+    not user ids. ``guard`` runs every database operation (waiting out outages).
+    ``resolve``, when set, gets the sender ready for each batch before it is offered
+    (a cold session learns its recipients in bulk); the ids it reports unknown to
+    Telegram go to :attr:`unknown` instead of the candidates.
     """
 
-    def __init__(self, ports: Ports, broadcast_id: str, batch: int, wake: asyncio.Event) -> None:
-        self.p, self.bid, self.batch, self.wake = ports, broadcast_id, batch, wake
+    def __init__(
+        self, ports: Ports, broadcast_id: str, batch: int, wake: asyncio.Event, guard: Guard[Any]
+    ) -> None:
+        self.p, self.bid, self.batch, self.wake, self.db = ports, broadcast_id, batch, wake, guard
         self.candidates: deque[int] = deque()
+        self.unknown: deque[int] = deque()
+        self.resolve: Resolve | None = None
         self.total = 0
         self.total_known = False
         self.exhausted = False
+        self.skipped = Skipped()
         self._waiting_for_drain = False
         self._drained = asyncio.Event()
         self._want_more = asyncio.Event()
@@ -42,6 +65,12 @@ class AudienceFeed:
         self._want_more.set()
         return taken
 
+    def take_unknown(self) -> list[int]:
+        """Every recipient found unknown to Telegram so far."""
+        taken = list(self.unknown)
+        self.unknown.clear()
+        return taken
+
     def drained(self) -> None:
         """The dispatcher holds nothing: let a waiting sweep go ahead."""
         if self._waiting_for_drain:
@@ -50,10 +79,11 @@ class AudienceFeed:
     async def produce(self, doc: dict[str, Any]) -> None:
         """Offer every recipient that may still be pending, then finish."""
         self.total_known = bool(doc.get("snapshot_complete"))
+        self.skipped = Skipped.from_document(doc.get("skipped"))
         if doc.get("snapshot_started"):
             await self._offer_pending()
         if not self.total_known:
-            await self._snapshot(await self._compiled(doc))
+            await self._snapshot(await self._compiled(doc), doc.get("snapshot_after"))
         while True:  # sweep until a pass over the ledger finds nothing pending
             self._drained.clear()
             self._waiting_for_drain = True
@@ -66,17 +96,20 @@ class AudienceFeed:
                 return
 
     async def _offer_pending(self) -> int:
-        found = 0
-        async for ids in self.p.ledger.pending(self.bid, self.batch):
+        found, after = 0, None
+        while True:
+            ids = await self.db(partial(self.p.ledger.pending_page, self.bid, after, self.batch))
+            if not ids:
+                return found
             found += len(ids)
+            after = ids[-1]
             await self._offer(ids)
-        return found
 
     async def _compiled(self, doc: dict[str, Any]) -> dict[str, Any]:
         """The target with its filter, compiled from segment names once, when sending starts.
 
-        The compiled filter is stored (as Extended JSON text: its operators cannot be
-        field names) before any recipient is read, so a resumed run reads the same
+        The compiled filter is stored (as JSON text: its operators cannot be field
+        names) before any recipient is read, so a resumed run reads the same
         audience, not one shifted by the time of the resume.
         """
         target: dict[str, Any] = doc["target"]
@@ -88,28 +121,67 @@ class AudienceFeed:
                 target = {**target, "compiled": compiled, "compiled_at": now}
                 fields |= {"target.compiled": compiled, "target.compiled_at": now}
             target = {"filter": load_filter(target["compiled"])}
-        await self.p.store.update(self.bid, fields)
+        await self.db(partial(self.p.store.update, self.bid, fields))
         return target
 
-    async def _snapshot(self, target: dict[str, Any]) -> None:
-        async for ids in self._audience(target):
-            self.total += await self.p.ledger.add_pending(self.bid, ids, self.p.wall_clock())
-            await self._offer(ids)
-        self.total_known = True
-        await self.p.store.update(self.bid, {"snapshot_complete": True, "total_users": self.total})
-
-    async def _audience(self, target: dict[str, Any]) -> AsyncIterator[list[int]]:
+    async def _snapshot(self, target: dict[str, Any], after: Any | None) -> None:
         if "user_ids" in target:
-            ids: list[int] = list(dict.fromkeys(target["user_ids"]))
-            for start in range(0, len(ids), self.batch):
-                yield ids[start : start + self.batch]
-            return
-        async for chunk in self.p.users.stream_ids(target.get("filter", {}), self.batch):
-            yield chunk
+            await self._snapshot_ids(list(target["user_ids"]), after)
+        else:
+            await self._snapshot_users(target.get("filter", {}), after)
+        self.total_known = True
+        fields = {"snapshot_complete": True, "total_users": self.total}
+        await self.db(partial(self.p.store.update, self.bid, fields))
+
+    async def _snapshot_users(self, query: dict[str, Any], after: Any | None) -> None:
+        while True:
+            values, after = await self.db(partial(self.p.users.page, query, after, self.batch))
+            await self._add(values, after)
+            if after is None:
+                return
+
+    async def _snapshot_ids(self, values: list[Any], after: Any | None) -> None:
+        for start in range(int(after or 0), len(values), self.batch):
+            end = start + self.batch
+            await self._add(values[start:end], end if end < len(values) else None)
+
+    async def _add(self, values: list[Any], after: Any | None) -> None:
+        """Record a page of the audience as pending, offer it, and save the position."""
+        ids = sort_out(values, self.skipped)
+        if ids:
+            now = self.p.wall_clock()
+            self.total += await self.db(partial(self.p.ledger.add_pending, self.bid, ids, now))
+        fields = {"snapshot_after": after, "skipped": self.skipped.to_document()}
+        await self.db(partial(self.p.store.update, self.bid, fields))
+        if ids:
+            await self._offer(ids)
 
     async def _offer(self, ids: list[int]) -> None:
         while len(self.candidates) >= 2 * self.batch:
             self._want_more.clear()
             await self._want_more.wait()
+        unknown = set(await self._resolved(ids))
+        if unknown:
+            self.unknown.extend(uid for uid in ids if uid in unknown)
+            ids = [uid for uid in ids if uid not in unknown]
         self.candidates.extend(ids)
         self.wake.set()
+
+    async def _resolved(self, ids: list[int]) -> list[int]:
+        """Resolve a batch, waiting out FloodWaits and transient failures; returns the unknown.
+
+        After a few failed attempts the batch is offered anyway: each send then
+        resolves its own recipient.
+        """
+        if self.resolve is None:
+            return []
+        for attempt in range(1, RESOLVE_ATTEMPTS + 1):
+            try:
+                return await self.resolve(ids)
+            except FloodWaitError as flood:
+                await self.p.sleep(flood.seconds)
+            except SendError as error:
+                if error.category is not ErrorCategory.TRANSIENT:
+                    return []
+                await self.p.sleep(min(10.0, 0.5 * 2**attempt))
+        return []

@@ -134,24 +134,32 @@ class Throttle:
 
     Waiters queue FIFO; one timer hands out every grant that is due at once,
     so several waiters can go in the same event-loop turn and a grant never
-    waits for another task to wake up first.
+    waits for another task to wake up first. :meth:`interrupt` lets every waiter
+    go without a grant (a cancel or pause during a long FloodWait acts at once).
     """
 
     def __init__(self, limiter: RateLimiter, clock: Clock) -> None:
         self.limiter = limiter
         self._clock = clock
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters: deque[asyncio.Future[bool]] = deque()
         self._timer: asyncio.TimerHandle | None = None
 
-    async def acquire(self) -> None:
-        """Wait until the limiter grants a send."""
+    async def acquire(self) -> bool:
+        """Wait until the limiter grants a send: True; False if :meth:`interrupt` came first."""
         if not self._waiters and self.limiter.try_acquire(self._clock()) == 0:
-            return
-        waiter = asyncio.get_running_loop().create_future()
+            return True
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         if self._timer is None:
             self._dispense()
-        await waiter
+        return await waiter
+
+    def interrupt(self) -> None:
+        """Release every waiter without a grant (they return False)."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(False)
 
     def flood_wait(self, seconds: float) -> None:
         """Report a FloodWait: every later grant waits it out."""
@@ -172,4 +180,4 @@ class Throttle:
             if wait > 0:
                 self._timer = asyncio.get_running_loop().call_later(wait, self._dispense)
                 return
-            self._waiters.popleft().set_result(None)
+            self._waiters.popleft().set_result(True)

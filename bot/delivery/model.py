@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.delivery.errors import ErrorCategory
@@ -54,19 +54,30 @@ class DeliveryStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The settled result of one recipient: ``message_id`` when sent, ``error`` when not."""
+    """The settled result of one recipient: delivered (``error`` None) or why not.
+
+    ``message_ids``: the messages Telegram created in the recipient's chat (an album
+    has several); empty for a failure and for ``duplicate``, a delivery an earlier
+    attempt made whose answer was lost (Telegram refused the repeat).
+    """
 
     user_id: int
     attempts: int
-    message_id: int | None = None
+    message_ids: tuple[int, ...] = ()
     error: ErrorCategory | None = None
     error_code: str | None = None
     at: datetime | None = None
+    duplicate: bool = False
 
     @property
     def sent(self) -> bool:
         """Whether the message was delivered."""
         return self.error is None
+
+    @property
+    def message_id(self) -> int | None:
+        """The (first) message created, if known."""
+        return self.message_ids[0] if self.message_ids else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +94,10 @@ class Tally:
     def total(self) -> int:
         """Every recipient in the snapshot."""
         return self.pending + self.sending + self.sent + self.failed
+
+
+def as_utc(value: object) -> datetime | None:
+    """A stored datetime as UTC-aware (mongomock and tz-naive clients return naive ones)."""
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

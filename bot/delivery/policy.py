@@ -6,6 +6,7 @@ Plain values in, decisions out; no I/O and no clock of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.delivery.errors import ErrorCategory
 
@@ -102,11 +103,14 @@ class ProgressSnapshot:
     rate: float
     eta_s: float | None
     paused: bool = False
+    #: When the database became unreachable (sending waits for it), None while it is fine.
+    db_down_since: datetime | None = None
+    skipped: int = 0
 
     @property
     def done(self) -> int:
         """Recipients with a final result."""
-        return self.sent + self.failed + self.unknown
+        return self.sent + self.failed + self.unknown + self.skipped
 
 
 def snapshot(
@@ -120,10 +124,12 @@ def snapshot(
     run_done: int,
     run_elapsed_s: float,
     paused: bool = False,
+    db_down_since: datetime | None = None,
+    skipped: int = 0,
 ) -> ProgressSnapshot:
     """Build a snapshot; the rate counts only this run, so a resume does not inflate it."""
     rate = run_done / run_elapsed_s if run_elapsed_s > 0 else 0.0
-    remaining = max(0, total - counters.done - unknown)
+    remaining = max(0, total - counters.done - unknown - skipped)
     eta = remaining / rate if rate > 0 and total_known else None
     return ProgressSnapshot(
         broadcast_id=broadcast_id,
@@ -137,4 +143,6 @@ def snapshot(
         rate=rate,
         eta_s=eta,
         paused=paused,
+        db_down_since=db_down_since,
+        skipped=skipped,
     )

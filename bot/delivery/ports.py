@@ -9,7 +9,7 @@ them for one process, :class:`PipelineConfig` tunes the run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from bot.delivery.content import Content
 from bot.delivery.limiter import Clock, Sleep, Throttle
 from bot.delivery.model import BroadcastStatus, DeliveryStatus, Outcome, Tally
+from bot.delivery.outage import OutagePolicy
 from bot.delivery.policy import ContentGuard, ProgressSnapshot, RetryPolicy
 
 ProgressCallback = Callable[[ProgressSnapshot], Awaitable[None]]
@@ -31,14 +32,41 @@ def no_segments(target: dict[str, Any], now: datetime) -> dict[str, Any]:
     return filter_
 
 
-class PreparedMessage(Protocol):
-    """Content made ready to send: the source fetched once, validated."""
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Telegram accepted a send: the new message ids in the recipient's chat.
 
-    async def send(self, user_id: int) -> int:
-        """Deliver to one user and return the new message's id.
+    ``duplicate``: Telegram had already delivered this very message (an earlier
+    attempt whose answer was lost, or a run that stopped mid-send) and refused the
+    repeat; its ids are then unknown (``message_ids`` is empty).
+    """
+
+    message_ids: tuple[int, ...] = ()
+    duplicate: bool = False
+
+
+class PreparedMessage(Protocol):
+    """Content made ready to send: the source fetched once, validated, the request built.
+
+    Idempotence: every send with the same ``key`` to the same user carries the same
+    Telegram ``random_id``, so a repeat (a retry after a lost answer, a resumed run,
+    another instance) is refused by Telegram instead of delivered twice, and comes
+    back as a :class:`Receipt` with ``duplicate=True``.
+    """
+
+    async def resolve(self, user_ids: Sequence[int]) -> list[int]:
+        """Get ready to send to these users (one batch); returns those Telegram does not know.
 
         Raises:
-            SendError: the recipient did not get it (with the category).
+            SendError: A transient failure (ask again later); FloodWaitError.
+        """
+
+    async def send(self, user_id: int, key: str | None = None) -> Receipt:
+        """Deliver to one user; ``key`` (the broadcast id) makes repeats idempotent.
+
+        Raises:
+            SendError: the recipient did not get it (with the category); a transient
+                category may hide a delivery whose answer was lost: retry with the key.
             FloodWaitError: Telegram asked every sender to wait.
         """
 
@@ -47,11 +75,21 @@ class Sender(Protocol):
     """Turns content into something sendable; the Telegram adapter implements it."""
 
     async def prepare(self, content: Content) -> PreparedMessage:
-        """Validate and fetch what is needed once; raises ContentError."""
+        """Validate and fetch what is needed once.
+
+        Raises:
+            ContentError: The content cannot be sent (too long, source gone...).
+            SendError: A transient failure reading the source (retry); FloodWaitError.
+        """
 
 
 class DeliveryLedger(Protocol):
-    """Per-recipient delivery state; see :class:`bot.storage.ledger.MongoDeliveryLedger`."""
+    """Per-recipient delivery state; see :class:`bot.storage.ledger.MongoDeliveryLedger`.
+
+    Every method may raise :class:`~bot.delivery.errors.StorageUnavailableError` when the
+    database cannot be reached; each is safe to call again after it (idempotent, or
+    a page read again).
+    """
 
     async def add_pending(self, broadcast_id: str, user_ids: Sequence[int], now: datetime) -> int:
         """Add recipients as pending (idempotent); returns how many were new."""
@@ -65,8 +103,12 @@ class DeliveryLedger(Protocol):
     async def settle(self, broadcast_id: str, outcomes: Sequence[Outcome]) -> None:
         """Record results of claimed rows."""
 
-    def pending(self, broadcast_id: str, batch: int) -> AsyncIterator[list[int]]:
-        """Stream pending recipients."""
+    async def pending_page(self, broadcast_id: str, after: int | None, limit: int) -> list[int]:
+        """Up to ``limit`` pending recipients with ids above ``after``, in id order."""
+
+    async def retry_in_doubt(self, broadcast_id: str, claimed_since: datetime) -> int:
+        """Rows left ``sending`` by a stopped run, claimed since then and never in doubt
+        before, back to pending (sent once more, idempotently); returns how many."""
 
     async def tally(self, broadcast_id: str) -> Tally:
         """Counts by status and error."""
@@ -76,7 +118,10 @@ class DeliveryLedger(Protocol):
 
 
 class BroadcastStore(Protocol):
-    """The broadcast documents; see :class:`bot.storage.store.MongoBroadcastStore`."""
+    """The broadcast documents; see :class:`bot.storage.store.MongoBroadcastStore`.
+
+    Every method may raise :class:`~bot.delivery.errors.StorageUnavailableError`.
+    """
 
     async def insert(self, doc: dict[str, Any]) -> str:
         """Store a new document; returns its id."""
@@ -110,8 +155,11 @@ class BroadcastStore(Protocol):
 class UserDirectory(Protocol):
     """The users collection; see :class:`bot.storage.users.MongoUserDirectory`."""
 
-    def stream_ids(self, query: dict[str, Any], batch: int) -> AsyncIterator[list[int]]:
-        """User ids matching ``query``."""
+    async def page(
+        self, query: dict[str, Any], after: Any | None, limit: int
+    ) -> tuple[list[Any], Any | None]:
+        """Up to ``limit`` users matching ``query`` after key ``after``: their user id values
+        as stored, and the key to continue after (None after the last page)."""
 
     async def mark_unreachable(
         self, blocked: Sequence[int], deactivated: Sequence[int], at: datetime
@@ -131,10 +179,18 @@ class PipelineConfig:
     snapshot_batch: int = 500
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     guard: ContentGuard = field(default_factory=ContentGuard)
+    #: Recipients whose send was in flight when a run stopped are sent once more (same
+    #: random_id) if claimed less than this long ago; 0: never (strict at-most-once).
+    in_doubt_window_s: float = 3600.0
+    outage: OutagePolicy = field(default_factory=OutagePolicy)
+    #: On a stop, how long sends already on their way may take to be answered.
+    stop_grace_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.progress_every < 1 or self.snapshot_batch < 1:
             raise ValueError("concurrency, progress_every and snapshot_batch must be >= 1")
+        if self.in_doubt_window_s < 0 or self.stop_grace_s < 0:
+            raise ValueError("in_doubt_window_s and stop_grace_s must be >= 0")
 
 
 @dataclass(frozen=True, slots=True)

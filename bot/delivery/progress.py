@@ -54,12 +54,19 @@ class ProgressReporter:
         else:
             self._again = True  # e.g. a pause that the report on its way did not see
 
-    async def close(self) -> None:
-        """Let a report in progress end; drop one still waiting (the summary supersedes it)."""
+    async def close(self, *, last: bool = False) -> None:
+        """Let a report in progress end; drop one still waiting (the summary supersedes it).
+
+        ``last``: no summary follows (the run yielded while paused): one more report,
+        now, shows where it stands.
+        """
         self._closed = True
         if self._task is not None:
             if self._waiting:
                 self._task.cancel()
+            await asyncio.wait([self._task])
+        if last and self.callback is not None:
+            self._task = asyncio.create_task(self._deliver(spaced=False))
             await asyncio.wait([self._task])
 
     def cancel(self) -> None:
@@ -68,9 +75,9 @@ class ProgressReporter:
         if self._task is not None:
             self._task.cancel()
 
-    async def _deliver(self) -> None:
+    async def _deliver(self, *, spaced: bool = True) -> None:
         wait = self._last_at + self.gate.min_interval_s - self.clock()
-        if wait > 0:
+        if spaced and wait > 0:
             self._waiting = True
             await self.sleep(wait)
             self._waiting = False

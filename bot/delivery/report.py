@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +37,9 @@ class Summary:
     completed_at: datetime
     duration_s: float
     stop_reason: str | None = None
+    #: Audience entries that are not Telegram user ids, by reason (never sent to).
+    skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def success_rate(self) -> float:
@@ -57,6 +60,7 @@ class Summary:
             "duration_seconds": round(self.duration_s, 3),
             "success_rate": round(self.success_rate, 4),
             "stop_reason": self.stop_reason,
+            "skipped_count": self.skipped,
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -134,6 +138,9 @@ def summary_text(summary: Summary, by: str | None = None, zone: ZoneInfo = UTC_Z
         lines.append(f"❔ Unknown (interrupted by a crash): {summary.unknown:,}")
     if summary.not_sent:
         lines.append(f"⏸ Not sent: {summary.not_sent:,}")
+    if summary.skipped:
+        reasons = "; ".join(f"{why}: {n:,}" for why, n in summary.skipped_reasons.items())
+        lines.append(f"⏭ Skipped, not user ids: {summary.skipped:,} ({reasons})")
     if summary.stop_reason:
         lines.append(f"⚠️ Stopped: {summary.stop_reason}")
     if summary.errors:

@@ -141,7 +141,7 @@ class BroadcastService:
             BroadcastStatus.RUNNING,
             at=now,
             by=by,
-            fields={"started_at": now},
+            fields={"started_at": now, "activated_at": now},
             action="started",
         )
         return doc is not None
@@ -151,15 +151,24 @@ class BroadcastService:
         return await self.pipeline.run(broadcast_id, progress)
 
     async def pause(self, broadcast_id: str, by: int) -> bool:
-        """Pause a running broadcast; False if it was not running."""
+        """Pause a running broadcast; False if it was not running.
+
+        Its run yields the sender: the next broadcast in the queue goes ahead.
+        """
+        fields = {"paused_at": self.now(), "paused_by": by, "pause_reminded_at": None}
         return await self._move(
-            broadcast_id, [BroadcastStatus.RUNNING], BroadcastStatus.PAUSED, by, "paused"
+            broadcast_id, [BroadcastStatus.RUNNING], BroadcastStatus.PAUSED, by, "paused", fields
         )
 
     async def resume(self, broadcast_id: str, by: int) -> bool:
-        """Resume a paused broadcast; False if it was not paused."""
+        """Resume a paused broadcast; False if it was not paused.
+
+        It goes to the front of the queue: it continues as soon as the broadcast
+        sending now (if any) finishes.
+        """
+        fields = {"activated_at": self.now()}
         return await self._move(
-            broadcast_id, [BroadcastStatus.PAUSED], BroadcastStatus.RUNNING, by, "resumed"
+            broadcast_id, [BroadcastStatus.PAUSED], BroadcastStatus.RUNNING, by, "resumed", fields
         )
 
     async def cancel(self, broadcast_id: str, by: int) -> bool:
@@ -168,8 +177,8 @@ class BroadcastService:
         return await self._move(broadcast_id, expected, BroadcastStatus.CANCELLED, by, "cancelled")
 
     async def interrupted(self) -> list[str]:
-        """Broadcasts left running or paused by a previous process, oldest first."""
-        docs = await self.store.with_status(ACTIVE)
+        """Broadcasts left running by a previous process (a paused one waits), oldest first."""
+        docs = await self.store.with_status([BroadcastStatus.RUNNING])
         return [str(doc["_id"]) for doc in docs]
 
     async def _move(
@@ -179,9 +188,10 @@ class BroadcastService:
         new: BroadcastStatus,
         by: int,
         action: str,
+        fields: dict[str, Any] | None = None,
     ) -> bool:
         doc = await self.store.transition(
-            broadcast_id, expected, new, at=self.now(), by=by, action=action
+            broadcast_id, expected, new, at=self.now(), by=by, action=action, fields=fields
         )
         return doc is not None
 

@@ -1,9 +1,16 @@
 """The per-recipient delivery ledger: one document per (broadcast, user) in ``deliveries``.
 
 A row moves ``pending`` -> ``sending`` (claimed, durably, before the send) ->
-``sent`` or ``failed`` (settled after it). A row never returns to ``pending``
-once its send may have started, so a restart can never send it twice; rows a
-crash leaves in ``sending`` are reported as unknown.
+``sent`` or ``failed`` (settled after it). A claimed row whose send never started
+goes back to ``pending``. A row a crash leaves in ``sending`` is in doubt: its
+send may have reached Telegram. It is sent once more, with the same Telegram
+``random_id`` (so Telegram refuses it if it had arrived), if it was claimed
+within the in-doubt window; otherwise, or if it was in doubt once already, it is
+reported as unknown and never sent again.
+
+Reads are pages by an indexed key (``user_id`` after the last one seen), never a
+long-lived cursor: MongoDB kills cursors idle for 10 minutes, and PyMongo does
+not retry a ``getMore`` after a failover.
 
 The row's ``_id`` is ``"<broadcast_id>:<user_id>"``: that makes
 ``(broadcast_id, user_id)`` unique without a second index, and lets claims and
@@ -12,7 +19,7 @@ settlements address rows by primary key.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +29,7 @@ from pymongo.errors import BulkWriteError
 
 from bot.delivery.model import DeliveryStatus, Outcome, Tally
 from bot.storage.mongo import Collection, Database, aggregate, is_duplicate_key_only
+from bot.storage.outage import outages_translated
 
 
 def row_id(broadcast_id: str, user_id: int) -> str:
@@ -29,11 +37,13 @@ def row_id(broadcast_id: str, user_id: int) -> str:
     return f"{broadcast_id}:{user_id}"
 
 
+@outages_translated
 class MongoDeliveryLedger:
     """The ``deliveries`` collection.
 
     Contract: ``claim`` returns only rows it moved from pending to sending;
     ``settle`` only moves rows that are sending; ``add_pending`` is idempotent.
+    Driver errors of an outage are raised as StorageUnavailableError.
     """
 
     def __init__(self, db: Database, collection: str = "deliveries") -> None:
@@ -104,6 +114,10 @@ class MongoDeliveryLedger:
         fields: dict[str, Any] = {"attempts": outcome.attempts, "settled_at": outcome.at}
         if outcome.sent:
             fields |= {"status": DeliveryStatus.SENT.value, "message_id": outcome.message_id}
+            if len(outcome.message_ids) > 1:
+                fields["message_ids"] = list(outcome.message_ids)
+            if outcome.duplicate:
+                fields["duplicate"] = True
         else:
             assert outcome.error is not None
             fields |= {
@@ -116,20 +130,35 @@ class MongoDeliveryLedger:
             {"$set": fields},
         )
 
-    async def pending(self, broadcast_id: str, batch: int) -> AsyncIterator[list[int]]:
-        """Stream the ids of pending recipients in batches of at most ``batch``."""
-        cursor = self.rows.find(
-            {"broadcast_id": broadcast_id, "status": DeliveryStatus.PENDING.value},
-            {"user_id": 1, "_id": 0},
-        ).batch_size(batch)
-        chunk: list[int] = []
-        async for doc in cursor:
-            chunk.append(doc["user_id"])
-            if len(chunk) >= batch:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
+    async def pending_page(self, broadcast_id: str, after: int | None, limit: int) -> list[int]:
+        """Up to ``limit`` pending recipients with ids above ``after``, in id order."""
+        return await self._page(broadcast_id, DeliveryStatus.PENDING, after, limit)
+
+    async def _page(
+        self, broadcast_id: str, status: DeliveryStatus, after: int | None, limit: int
+    ) -> list[int]:
+        query: dict[str, Any] = {"broadcast_id": broadcast_id, "status": status.value}
+        if after is not None:
+            query["user_id"] = {"$gt": after}
+        cursor = self.rows.find(query, {"user_id": 1, "_id": 0}).sort("user_id", ASCENDING)
+        return [doc["user_id"] async for doc in cursor.limit(limit)]
+
+    async def retry_in_doubt(self, broadcast_id: str, claimed_since: datetime) -> int:
+        """Send rows left ``sending`` once more, if claimed since then and never in doubt before.
+
+        They go back to ``pending`` marked ``redo``; the send that follows carries the
+        same ``random_id`` as the one that may have arrived. Returns how many.
+        """
+        result = await self.rows.update_many(
+            {
+                "broadcast_id": broadcast_id,
+                "status": DeliveryStatus.SENDING.value,
+                "claimed_at": {"$gte": claimed_since},
+                "redo": {"$ne": True},
+            },
+            {"$set": {"status": DeliveryStatus.PENDING.value, "redo": True}},
+        )
+        return int(result.modified_count)
 
     async def tally(self, broadcast_id: str) -> Tally:
         """Count rows by status and failed rows by error category."""

@@ -8,7 +8,6 @@ PyMongo's ``aggregate`` must be awaited to get the cursor.
 from __future__ import annotations
 
 import inspect
-from datetime import UTC, datetime
 from typing import Any
 
 # Either a pymongo AsyncDatabase or a motor AsyncIOMotorDatabase (and their collections).
@@ -30,10 +29,3 @@ def is_duplicate_key_only(error: Exception) -> bool:
     write_errors = details.get("writeErrors", [])
     other = details.get("writeConcernErrors", [])
     return bool(write_errors) and not other and all(e.get("code") == 11000 for e in write_errors)
-
-
-def as_utc(value: Any) -> datetime | None:
-    """A stored datetime as UTC-aware (mongomock and tz-naive clients return naive ones)."""
-    if not isinstance(value, datetime):
-        return None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

@@ -18,10 +18,12 @@ from pymongo.errors import DuplicateKeyError
 from bot.delivery.errors import BroadcastExistsError, BroadcastNotFoundError
 from bot.delivery.model import BroadcastStatus
 from bot.storage.mongo import Collection, Database
+from bot.storage.outage import outages_translated
 
 SCHEMA_VERSION = 1
 
 
+@outages_translated
 class MongoBroadcastStore:
     """Reads and writes broadcast documents."""
 
@@ -105,6 +107,29 @@ class MongoBroadcastStore:
         await self.update(
             broadcast_id, {"progress_message": {"chat_id": chat_id, "message_id": message_id}}
         )
+
+    async def claim_progress_message(
+        self, broadcast_id: str, chat_id: int, message_id: int
+    ) -> dict[str, Any] | None:
+        """Record this status message unless the broadcast has one; returns the one it has."""
+        where = {"chat_id": chat_id, "message_id": message_id}
+        doc: dict[str, Any] | None = await self.docs.find_one_and_update(
+            {"_id": broadcast_id, "progress_message": None},
+            {"$set": {"progress_message": where}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            doc = await self.docs.find_one({"_id": broadcast_id}, {"progress_message": 1})
+        found: dict[str, Any] | None = (doc or {}).get("progress_message")
+        return found
+
+    async def mark_reminded(self, broadcast_id: str, at: datetime) -> bool:
+        """Note that the admin was reminded of this pause; False if already (another instance)."""
+        result = await self.docs.update_one(
+            {"_id": broadcast_id, "status": "paused", "pause_reminded_at": None},
+            {"$set": {"pause_reminded_at": at}},
+        )
+        return bool(result.modified_count)
 
     async def with_status(self, statuses: Iterable[BroadcastStatus]) -> list[dict[str, Any]]:
         """Broadcasts in any of ``statuses``, oldest first."""

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from bot.storage.mongo import Collection, Database
+from bot.storage.outage import outages_translated
 from segments.model import FieldMap
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class UserProfile:
     is_premium: bool = False
 
 
+@outages_translated
 class MongoUserDirectory:
     """Reads and writes documents of the users collection (keyed by ``user_id``)."""
 
@@ -74,20 +77,34 @@ class MongoUserDirectory:
                 leading.add(str(first[0]))
         return leading
 
-    async def stream_ids(self, query: dict[str, Any], batch: int) -> AsyncIterator[list[int]]:
-        """The user id of every user matching ``query``, in batches of at most ``batch``."""
+    async def page(
+        self, query: dict[str, Any], after: Any | None, limit: int
+    ) -> tuple[list[Any], Any | None]:
+        """Up to ``limit`` users matching ``query`` after the key ``after``, in key order.
+
+        Returns their ``user_id`` values as stored (the caller checks them) and the key
+        to continue after, None when this was the last page. The key is ``_id``, which
+        every document has and MongoDB indexes: each page is a fresh query, so no
+        cursor lives between pages (an idle cursor is killed after 10 minutes).
+        """
         key = self.fields.user_id
-        cursor = self.docs.find(query, {key: 1, "_id": 0}).batch_size(batch)
-        chunk: list[int] = []
-        async for doc in cursor:
-            uid = doc.get(key)
-            if isinstance(uid, int):
-                chunk.append(uid)
-            if len(chunk) >= batch:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
+        if after is not None:
+            query = {"$and": [query, {"_id": {"$gt": after}}]} if query else {"_id": {"$gt": after}}
+        cursor = self.docs.find(query, {key: 1}).sort("_id", ASCENDING).limit(limit)
+        docs = [doc async for doc in cursor]
+        last = docs[-1]["_id"] if len(docs) == limit else None
+        return [doc.get(key) for doc in docs], last
+
+    async def stream_ids(self, query: dict[str, Any], batch: int) -> AsyncIterator[list[int]]:
+        """The integer user id of every user matching ``query``, in pages of ``batch``."""
+        after: Any | None = None
+        while True:
+            values, after = await self.page(query, after, batch)
+            ids = [uid for uid in values if isinstance(uid, int) and not isinstance(uid, bool)]
+            if ids:
+                yield ids
+            if after is None:
+                return
 
     async def count(self, query: dict[str, Any]) -> int:
         """How many users match ``query`` now."""

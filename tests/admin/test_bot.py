@@ -278,37 +278,6 @@ async def test_cancel_running_broadcast_by_button_and_by_command(
     assert ("cancelled", ADMIN) in [(e["action"], e["by"]) for e in audit]
 
 
-async def test_pause_holds_the_queue_and_the_second_broadcast_is_told_its_place(
-    sim: TelegramSimulator, db: Database, start: Start
-) -> None:
-    await start(rate=5)
-    first = await confirmation(sim, "/broadcast One")
-    await press(sim, first, "Send now")
-    doc = await running(sim, db, broadcast_id(first))
-
-    assert await press(sim, status_message(sim, doc), "Pause") == "⏸ Paused"
-    await wait_status(db, broadcast_id(first), "paused")
-    assert status_message(sim, doc).buttons[0][0][0] == "▶️ Resume"
-    second = await confirmation(sim, "/broadcast Two")
-    await press(sim, second, "Send now")
-    assert texts(sim)[-1].startswith("🕒 Queued: 1 broadcast(s) ahead")
-
-    assert await press(sim, status_message(sim, doc), "Resume") == "▶️ Resumed"
-    await wait_status(db, broadcast_id(second), "completed")
-
-    for user in USERS:
-        assert texts(sim, user) == ["One", "Two"]
-    audit = (await db["broadcasts"].find_one({"_id": broadcast_id(first)}))["audit"]
-    assert [(e["action"], e["by"]) for e in audit] == [
-        ("created", ADMIN),
-        ("confirmed", ADMIN),
-        ("started", None),  # the queue started it
-        ("paused", ADMIN),
-        ("resumed", ADMIN),
-        ("completed", None),
-    ]
-
-
 # access and forged input --------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 
+from bot.app import Core
 from bot.delivery.content import ParseMode, TextContent, content_to_document
 from bot.delivery.service import Audience, TestMode
 from bot.demo.simulator import TelegramSimulator, UserState
@@ -140,7 +141,7 @@ async def test_markup_does_not_count_toward_the_length(
     assert receipts(sim, users) == {100: 1}
 
 
-async def test_pause_resume_and_cancel_act_within_a_second(
+async def test_pause_yields_resume_continues_cancel_acts_within_a_second(
     db: Database, sim: TelegramSimulator
 ) -> None:
     users = await seed(db, sim, range(100, 400))
@@ -149,20 +150,25 @@ async def test_pause_resume_and_cancel_act_within_a_second(
     run = asyncio.create_task(core.service.run(bid))
     await asyncio.sleep(0.3)
     assert await core.service.pause(bid, by=ADMIN)
-    await asyncio.sleep(0.2)
+    paused = await asyncio.wait_for(run, 1)  # the run gives the sender up
     paused_at = sim.sent_total
-    await asyncio.sleep(0.5)
+    assert (paused.status, paused.sent) == ("paused", paused_at)
+    assert (await core.ledger.tally(bid)).sending == 0, "claims go back to pending"
+    await asyncio.sleep(0.3)
     assert sim.sent_total == paused_at, "sent while paused"
+
     assert await core.service.resume(bid, by=ADMIN)
+    run = asyncio.create_task(core.service.run(bid))
     await asyncio.sleep(0.3)
     assert sim.sent_total > paused_at
     assert await core.service.cancel(bid, by=ADMIN)
-    await asyncio.sleep(0.2)
+    summary = await asyncio.wait_for(run, 1)
     cancelled_at = sim.sent_total
-    summary = await asyncio.wait_for(run, 5)
+    await asyncio.sleep(0.1)
     assert sim.sent_total == cancelled_at
     assert summary.status == "cancelled"
     assert summary.sent == cancelled_at
+    assert max(receipts(sim, users).values()) == 1
     assert summary.not_sent == len(users) - summary.sent - summary.failed
     tally = await core.ledger.tally(bid)
     assert (tally.sending, tally.pending, tally.sent) == (0, summary.not_sent, summary.sent)
@@ -178,31 +184,44 @@ async def test_pause_resume_and_cancel_act_within_a_second(
     ]
 
 
+async def crash_mid_run(core: Core, bid: str, after_s: float) -> None:
+    """Stop a run as a crash would: its clean-up is cut short (a second cancel)."""
+    run = asyncio.create_task(core.service.run(bid))
+    await asyncio.sleep(after_s)
+    run.cancel()
+    await asyncio.sleep(0)  # the run starts winding down...
+    run.cancel()  # ...and dies before it can
+    with pytest.raises(asyncio.CancelledError):
+        await run
+
+
+@pytest.mark.parametrize(("window_s", "doubt"), [(3600.0, "retried"), (0.0, "unknown")])
 async def test_crash_mid_run_then_resume_sends_nobody_twice_and_skips_nobody(
-    db: Database, sim: TelegramSimulator
+    db: Database, sim: TelegramSimulator, window_s: float, doubt: str
 ) -> None:
     users = await seed(db, sim, range(100, 700))
     first = make_core(db, sim, rate=300, concurrency=8)
     bid = await create_running(first)
-    run = asyncio.create_task(first.service.run(bid))
-    await asyncio.sleep(0.8)
-    run.cancel()  # the process dies: nothing gets to clean up
-    with pytest.raises(asyncio.CancelledError):
-        await run
+    await crash_mid_run(first, bid, 0.8)
     before = sim.sent_total
     assert 0 < before < len(users)
+    left_in_doubt = await db["deliveries"].count_documents({"status": "sending"})
+    assert 0 < left_in_doubt <= 8
 
-    restarted = make_core(db, sim, rate=1000, concurrency=8)
+    restarted = make_core(db, sim, rate=1000, concurrency=8, in_doubt_window_s=window_s)
     assert await restarted.service.interrupted() == [bid]
     summary = await restarted.service.run(bid)
 
     counts = receipts(sim, users)
     assert max(counts.values()) == 1, "someone got the message twice"
     in_doubt = {r["user_id"] async for r in db["deliveries"].find({"status": "sending"})}
-    assert len(in_doubt) == summary.unknown <= 8
     assert all(counts[u] == 1 for u in users if u not in in_doubt), "someone was skipped"
     assert summary.sent + summary.failed + summary.unknown == summary.total == len(users)
     assert summary.status == "completed"
+    if doubt == "retried":  # sent again with the same random_id: Telegram refused repeats
+        assert (summary.unknown, len(in_doubt), summary.sent) == (0, 0, len(users))
+    else:  # strict at-most-once: in doubt stays unknown, never resent
+        assert len(in_doubt) == summary.unknown == left_in_doubt
     tally = await restarted.ledger.tally(bid)
     assert (tally.sent, tally.failed, tally.sending, tally.pending) == (
         summary.sent,
@@ -210,6 +229,24 @@ async def test_crash_mid_run_then_resume_sends_nobody_twice_and_skips_nobody(
         summary.unknown,
         0,
     )
+
+
+async def test_a_clean_stop_leaves_nobody_in_doubt(db: Database, sim: TelegramSimulator) -> None:
+    users = await seed(db, sim, range(100, 700))
+    first = make_core(db, sim, rate=300, concurrency=8, in_doubt_window_s=0.0)
+    bid = await create_running(first)
+    run = asyncio.create_task(first.service.run(bid))
+    await asyncio.sleep(0.5)
+    run.cancel()  # a deploy: bot.stop()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert 0 < sim.sent_total < len(users)
+    assert await db["deliveries"].count_documents({"status": "sending"}) == 0
+    assert (await first.store.get(bid))["status"] == "running"
+
+    summary = await make_core(db, sim, in_doubt_window_s=0.0).service.run(bid)
+    assert (summary.status, summary.sent, summary.unknown) == ("completed", len(users), 0)
+    assert set(receipts(sim, users).values()) == {1}
 
 
 async def test_sending_starts_before_a_large_snapshot_is_written(
@@ -283,16 +320,15 @@ async def test_an_unreadable_audience_stops_the_run_instead_of_hanging(
     assert "audience could not be read" in summary.stop_reason
 
 
-async def test_a_paused_broadcast_resumed_after_restart_stays_paused(
+async def test_a_paused_broadcast_is_not_sent_until_resumed(
     db: Database, sim: TelegramSimulator
 ) -> None:
     users = await seed(db, sim, range(100, 150))
     core = make_core(db, sim, control_poll_s=0.05)
     bid = await create_running(core)
     assert await core.service.pause(bid, by=ADMIN)
-    run = asyncio.create_task(core.service.run(bid))
-    await asyncio.sleep(0.3)
-    assert sum(receipts(sim, users).values()) == 0
+    paused = await asyncio.wait_for(core.service.run(bid), 1)
+    assert (paused.status, sum(receipts(sim, users).values())) == ("paused", 0)
     assert await core.service.resume(bid, by=ADMIN)
-    summary = await asyncio.wait_for(run, 10)
+    summary = await asyncio.wait_for(core.service.run(bid), 10)
     assert summary.sent == 50

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.delivery.errors import ErrorCategory
 from bot.delivery.model import BroadcastStatus, DeliveryStatus, Outcome
@@ -18,7 +18,7 @@ async def test_add_pending_is_idempotent_and_keeps_state(db: Database) -> None:
     await ledger.ensure_indexes()
     assert await ledger.add_pending("b1", [1, 2, 3], NOW) == 3
     assert await ledger.claim("b1", [1], NOW) == [1]
-    await ledger.settle("b1", [Outcome(1, 1, message_id=10, at=NOW)])
+    await ledger.settle("b1", [Outcome(1, 1, (10,), at=NOW)])
     assert await ledger.add_pending("b1", [1, 2, 3, 4], NOW) == 1
     assert await ledger.status_of("b1", 1) is DeliveryStatus.SENT
     assert await db["deliveries"].count_documents({"broadcast_id": "b1"}) == 4
@@ -40,7 +40,7 @@ async def test_settle_records_results_and_tally_counts_them(db: Database) -> Non
     await ledger.settle(
         "b1",
         [
-            Outcome(1, 1, message_id=11, at=NOW),
+            Outcome(1, 1, (11,), at=NOW),
             Outcome(2, 1, error=ErrorCategory.BLOCKED, error_code="USER_IS_BLOCKED", at=NOW),
             Outcome(3, 3, error=ErrorCategory.TRANSIENT, error_code="TIMEOUT", at=NOW),
         ],
@@ -61,15 +61,31 @@ async def test_release_returns_claims_to_pending(db: Database) -> None:
     await ledger.claim("b1", [1, 2], NOW)
     await ledger.release("b1", [2])
     assert await ledger.status_of("b1", 2) is DeliveryStatus.PENDING
-    assert [ids async for ids in ledger.pending("b1", 10)] == [[2]]
+    assert await ledger.pending_page("b1", None, 10) == [2]
 
 
-async def test_pending_streams_in_batches(db: Database) -> None:
+async def test_pending_is_read_in_pages_by_user_id(db: Database) -> None:
     ledger = MongoDeliveryLedger(db)
-    await ledger.add_pending("b1", list(range(1, 26)), NOW)
-    batches = [ids async for ids in ledger.pending("b1", 10)]
-    assert [len(b) for b in batches] == [10, 10, 5]
-    assert sorted(i for b in batches for i in b) == list(range(1, 26))
+    await ledger.add_pending("b1", list(range(25, 0, -1)), NOW)
+    await ledger.add_pending("b2", [3, 4], NOW)
+    pages, after = [], None
+    while page := await ledger.pending_page("b1", after, 10):
+        pages.append(page)
+        after = page[-1]
+    assert pages == [list(range(1, 11)), list(range(11, 21)), list(range(21, 26))]
+
+
+async def test_rows_in_doubt_are_sent_once_more_within_the_window(db: Database) -> None:
+    ledger = MongoDeliveryLedger(db)
+    await ledger.add_pending("b1", [1, 2, 3], NOW)
+    await ledger.claim("b1", [1], NOW - timedelta(hours=2))
+    await ledger.claim("b1", [2, 3], NOW)
+
+    assert await ledger.retry_in_doubt("b1", NOW - timedelta(hours=1)) == 2
+    assert await ledger.pending_page("b1", None, 10) == [2, 3]
+    await ledger.claim("b1", [2], NOW)  # in doubt a second time: never again
+    assert await ledger.retry_in_doubt("b1", NOW - timedelta(hours=1)) == 0
+    assert (await ledger.tally("b1")).sending == 2
 
 
 async def test_store_transition_is_compare_and_set(db: Database) -> None:

@@ -160,35 +160,34 @@ async def _confirmation(
 
 
 async def _send_now(ctx: BotContext, query: CallbackQuery, broadcast_id: str) -> None:
+    """Draft -> queued, with its status message recorded first, so that whichever instance
+    starts it shows progress from the first recipient."""
     admin, now = query.from_user.id, ctx.now()
+    status = await ctx.say(
+        admin,
+        f"📢 Broadcast {broadcast_id}\n🕒 Queued…",
+        markup=control_buttons(broadcast_id, paused=False, queued=True),
+    )
     moved = await ctx.core.store.transition(
         broadcast_id,
         [BroadcastStatus.DRAFT],
         BroadcastStatus.QUEUED,
         at=now,
         by=admin,
-        fields={"confirmed_at": now, "confirmed_by": admin},
+        fields={
+            "confirmed_at": now,
+            "confirmed_by": admin,
+            "progress_message": {"chat_id": admin, "message_id": status.id},
+        },
         action="confirmed",
     )
-    if moved is None:  # the other tap won
+    if moved is None:  # the other tap won: it has its own status message
+        await ctx.delete(admin, status.id)
         await query.answer(ALREADY_STARTED)
         return
     await query.answer("🚀 Confirmed")
-    chat_id = query.from_user.id
-    await ctx.edit(chat_id, query.message.id, f"{query.message.text}\n\n✅ Confirmed")
-    status = await ctx.say(
-        chat_id,
-        f"📢 Broadcast {broadcast_id}\n⏳ Starting…",
-        markup=control_buttons(broadcast_id, paused=False),
-    )
-    await ctx.core.store.set_progress_message(broadcast_id, chat_id, status.id)
-    ahead = await ctx.queue.submit(broadcast_id)
-    if ahead:
-        await ctx.say(
-            chat_id,
-            f"🕒 Queued: {ahead} broadcast(s) ahead of {broadcast_id}. It starts when they finish.",
-            reply_to=status.id,
-        )
+    await ctx.edit(admin, query.message.id, f"{query.message.text}\n\n✅ Confirmed")
+    await ctx.queue.submit(broadcast_id)  # here if this instance sends; else within seconds
 
 
 async def _schedule(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -> None:

@@ -16,11 +16,12 @@ from hydrogram.types import InlineKeyboardMarkup, Message
 
 from bot.admin.handlers.pending import PendingInputs
 from bot.app import Core
+from bot.delivery.model import as_utc
 from bot.delivery.service import Audience
-from bot.storage.mongo import as_utc
 from config.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.admin.board import StatusBoard
     from bot.admin.queue import BroadcastQueue
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class BotContext:
     pending: PendingInputs = field(default_factory=PendingInputs)
     on_schedules_changed: Callable[[], Awaitable[None]] | None = None
     records_users: bool = False
+    board: StatusBoard | None = None
 
     @property
     def bot_username(self) -> str | None:
@@ -122,6 +124,13 @@ class BotContext:
             await asyncio.sleep(wait)
             message = await self.client.send_message(chat_id, text, **options)
         return message
+
+    async def delete(self, chat_id: int, message_id: int) -> None:
+        """Delete one of the bot's messages; failures are ignored (it is tidying up)."""
+        try:
+            await self.client.delete_messages(chat_id, message_id)
+        except Exception:
+            return
 
     async def say_long(self, chat_id: int, text: str, *, reply_to: int | None = None) -> None:
         """Send ``text`` in as many messages as Telegram's 4096-character limit needs.

@@ -25,12 +25,12 @@ async def on_button(ctx: BotContext, query: CallbackQuery, action: str, broadcas
     except BroadcastNotFoundError:
         await query.answer(EXPIRED)
         return
-    where = doc.get("progress_message") or {}
-    chat_id, message_id = query.from_user.id, where.get("message_id")
-    pressed = (chat_id, getattr(query.message, "id", None))
-    if message_id is None or (where.get("chat_id"), message_id) != pressed:
+    chat_id, pressed_on = query.from_user.id, getattr(query.message, "id", None)
+    places = [doc.get("progress_message") or {}, doc.get("reminder_message") or {}]
+    if not any((w.get("chat_id"), w.get("message_id")) == (chat_id, pressed_on) for w in places):
         await query.answer(EXPIRED)
         return
+    message_id = int(pressed_on or 0)
     service, admin = ctx.core.service, query.from_user.id
     operations = {"pause": service.pause, "resume": service.resume, "cancel": service.cancel}
     done, refused = ANSWERS[action]
@@ -42,6 +42,8 @@ async def on_button(ctx: BotContext, query: CallbackQuery, action: str, broadcas
     if action == "cancel":
         await cancelled_before_start(ctx, doc)
         return
+    if action == "resume":  # to the front of the queue: here at once, elsewhere within seconds
+        await ctx.queue.submit(broadcast_id)
     markup = control_buttons(broadcast_id, paused=action == "pause")
     try:
         await ctx.client.edit_message_reply_markup(chat_id, message_id, markup)

@@ -12,9 +12,8 @@ from bot.admin.handlers import controls
 from bot.admin.handlers.context import BotContext
 from bot.admin.handlers.schedule import admin_zone
 from bot.delivery.errors import BroadcastNotFoundError
-from bot.delivery.model import ACTIVE, BroadcastStatus
+from bot.delivery.model import ACTIVE, BroadcastStatus, as_utc
 from bot.delivery.report import ERROR_LABELS, duration_text, percent
-from bot.storage.mongo import as_utc
 
 FILTER_SHOWN = 300
 UTC_ZONE = ZoneInfo("UTC")

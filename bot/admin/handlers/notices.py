@@ -6,10 +6,8 @@ import logging
 
 from bot.admin.handlers.context import BotContext
 from bot.admin.handlers.schedule import admin_zone
-from bot.admin.queue import NotQueuedError
-from bot.admin.status import control_buttons
+from bot.delivery.model import as_utc
 from bot.delivery.report import duration_text
-from bot.storage.mongo import as_utc
 from scheduler.book import Fired
 from scheduler.when import describe_when
 
@@ -17,28 +15,17 @@ log = logging.getLogger(__name__)
 
 
 async def scheduled_started(ctx: BotContext, fired: Fired) -> None:
-    """Give the admin who scheduled it a live status message, then queue the run."""
+    """Give the admin who scheduled it its status message (live once it runs), wake the queue."""
     doc = await ctx.core.store.get(fired.broadcast_id)
-    admin, bid = int(doc["admin_id"]), fired.broadcast_id
-    origin = f" (a run of {doc['schedule_id']})" if doc.get("schedule_id") else ""
-    status = await ctx.say(
-        admin,
-        f"📢 Scheduled broadcast {bid}{origin}\n⏳ Starting…",
-        markup=control_buttons(bid, paused=False),
-    )
-    await ctx.core.store.set_progress_message(bid, admin, status.id)
-    try:
-        ahead = await ctx.queue.submit(bid)
-    except NotQueuedError:  # another instance's queue took it first: it shows progress there
-        log.info("scheduled broadcast %s was started by another instance", bid)
-        ahead = 0
-    if ahead:
-        text = f"🕒 {ahead} broadcast(s) run before it; it starts when they finish."
-        await ctx.say(admin, text, reply_to=status.id)
+    admin = int(doc["admin_id"])
+    if ctx.board is not None:
+        await ctx.board.ensure_status(doc)
+    await ctx.queue.submit(fired.broadcast_id)
     if fired.next_at is not None:
         zone = await admin_zone(ctx, admin)
-        text = f"🔁 Next run: {describe_when(fired.next_at, ctx.now(), zone)}."
-        await ctx.say(admin, text, reply_to=status.id)
+        when = describe_when(fired.next_at, ctx.now(), zone)
+        text = f"🔁 {doc.get('schedule_id')}: next run {when}."
+        await ctx.say(admin, text)
 
 
 async def scheduled_missed(ctx: BotContext, fired: Fired) -> None:

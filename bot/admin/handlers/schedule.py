@@ -24,7 +24,7 @@ from bot.admin.commands import (
 )
 from bot.admin.handlers.context import BotContext
 from bot.delivery.errors import quote
-from bot.storage.mongo import as_utc
+from bot.delivery.model import as_utc
 from scheduler.book import ONCE, Schedule, next_occurrence
 from scheduler.recurrence import Recurrence, RecurrenceError, parse_every
 from scheduler.when import (

@@ -1,0 +1,256 @@
+"""The sending half of a run: the dispatcher, the workers, and the state they share.
+
+- the *dispatcher* settles finished sends and claims new recipients in batches,
+  never holding more than ``concurrency`` claimed rows (so a crash leaves at most
+  that many in doubt); recipients Telegram does not know are settled unsent;
+- the *workers* take claimed recipients, wait on the shared throttle, send with the
+  broadcast's idempotency key, retry transient failures (the same ``random_id``: a
+  lost answer cannot deliver twice) and put FloodWait victims back at the front.
+
+Sending stops at once on a pause, a cancel, a stop or an unreachable database: the
+throttle lets its waiters go (:meth:`~bot.delivery.limiter.Throttle.interrupt`), so a
+FloodWait of minutes does not hold a cancel back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING
+
+from bot.delivery.errors import ErrorCategory, FloodWaitError, SendError, classify_exception
+from bot.delivery.feed import AudienceFeed
+from bot.delivery.model import Outcome
+from bot.delivery.outage import OutageGuard, OutageTooLongError
+from bot.delivery.policy import Counters, ProgressGate, ProgressSnapshot, snapshot
+from bot.delivery.progress import ProgressReporter
+
+if TYPE_CHECKING:
+    from bot.delivery.ports import PipelineConfig, Ports, PreparedMessage, ProgressCallback
+
+CANCELLED = "cancelled by an admin"
+#: Recorded for a recipient Telegram does not know (``users.GetUsers`` did not return it).
+NOT_A_USER = "PEER_ID_INVALID (Telegram does not know this user)"
+
+
+class Dispatch:
+    """Claims, sends and settles; :class:`bot.delivery.run.BroadcastRun` adds the lifecycle."""
+
+    def __init__(
+        self,
+        ports: Ports,
+        config: PipelineConfig,
+        broadcast_id: str,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.p, self.cfg, self.bid = ports, config, broadcast_id
+        self.counters = Counters()
+        self.wake = asyncio.Event()
+        self.work = asyncio.Event()
+        self.db = OutageGuard(config.outage, ports.clock, ports.sleep, self._outage_changed)
+        self.feed = AudienceFeed(ports, broadcast_id, config.snapshot_batch, self.wake, self.db)
+        self.ready: deque[int] = deque()
+        self.outcomes: list[Outcome] = []
+        self.helpers: list[asyncio.Task[None]] = []
+        self.workers: list[asyncio.Task[None]] = []
+        self.outstanding = self.in_flight = self.flood_waits = self.unknown = self.done_before = 0
+        self.closing = self.yielding = False
+        self.stop_reason: str | None = None
+        self.outage: OutageTooLongError | None = None
+        self.flush_batch = max(1, config.concurrency // 4)
+        self.run_started = ports.clock()
+        self.reporter = ProgressReporter(
+            broadcast_id,
+            progress,
+            self._snapshot_now,
+            ports.store,
+            ProgressGate(config.progress_every, config.progress_min_interval_s),
+            ports.clock,
+            ports.sleep,
+        )
+
+    @property
+    def may_send(self) -> bool:
+        """Whether workers may start sends now."""
+        return not (self.closing or self.yielding or self.stop_reason or self.db.down)
+
+    # dispatcher -----------------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        while not (self.stop_reason or self.yielding):
+            await self._flush()
+            if self.may_send:
+                await self._claim()
+            if self._finished():
+                return
+            self.reporter.maybe(self.counters.done)
+            self.wake.clear()
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.cfg.flush_interval_s):
+                    await self.wake.wait()
+
+    def _finished(self) -> bool:
+        feed = self.feed
+        idle = not (feed.candidates or feed.unknown or self.ready)
+        idle = idle and not (self.outcomes or self.outstanding)
+        if idle:
+            feed.drained()
+        return idle and feed.exhausted
+
+    async def _claim(self) -> None:
+        if self.feed.unknown:
+            await self._settle_unknown()
+        free = self.cfg.concurrency - self.outstanding
+        if free < max(1, self.cfg.concurrency // 2) and (self.ready or self.in_flight):
+            return  # claim in batches, not one round trip per recipient
+        while free > 0 and self.feed.candidates:
+            take = self.feed.take(free)
+            now = self.p.wall_clock()
+            claimed = await self.db(partial(self.p.ledger.claim, self.bid, take, now))
+            self.outstanding += len(claimed)
+            self.ready.extend(claimed)
+            free -= len(claimed)
+        if self.ready:
+            self.work.set()
+
+    async def _settle_unknown(self) -> None:
+        """Recipients Telegram does not know: claimed and recorded as failed, never sent."""
+        take = self.feed.take_unknown()
+        claimed = await self.db(partial(self.p.ledger.claim, self.bid, take, self.p.wall_clock()))
+        self.outstanding += len(claimed)
+        at = self.p.wall_clock()
+        for uid in claimed:
+            self._record(Outcome(uid, 0, error=ErrorCategory.INVALID, error_code=NOT_A_USER, at=at))
+
+    async def _flush(self) -> None:
+        if not self.outcomes:
+            return
+        batch, self.outcomes = self.outcomes, []
+        try:
+            await self.db(partial(self.p.ledger.settle, self.bid, batch))
+        except BaseException:
+            self.outcomes[:0] = batch  # not recorded: kept for the next flush
+            raise
+        self.outstanding -= len(batch)
+        blocked = [o.user_id for o in batch if o.error is ErrorCategory.BLOCKED]
+        gone = [o.user_id for o in batch if o.error is ErrorCategory.DEACTIVATED]
+        if blocked or gone:
+            at = self.p.wall_clock()
+            await self.db(partial(self.p.users.mark_unreachable, blocked, gone, at))
+
+    # workers --------------------------------------------------------------------------------
+
+    async def _worker(self, prepared: PreparedMessage) -> None:
+        while (user_id := await self._next()) is not None:
+            self.in_flight += 1
+            try:
+                outcome = await self._deliver(prepared, user_id)
+            finally:
+                self.in_flight -= 1
+            if outcome is not None:
+                self._record(outcome)
+            if len(self.outcomes) >= self.flush_batch or not self.ready:
+                self.wake.set()  # else the dispatcher's timer picks the outcomes up
+
+    async def _next(self) -> int | None:
+        while not (self.closing or self.stop_reason or self.yielding):
+            if self.ready and self.may_send:
+                return self.ready.popleft()
+            self.work.clear()
+            await self.work.wait()
+        return None
+
+    async def _deliver(self, prepared: PreparedMessage, user_id: int) -> Outcome | None:
+        """Send with retries; None when the recipient went back to the queue."""
+        attempt = 0
+        while True:
+            if not await self.p.throttle.acquire() or not self.may_send:
+                self.ready.appendleft(user_id)  # never started: keep it claimed for later
+                return None
+            attempt += 1
+            try:
+                receipt = await prepared.send(user_id, self.bid)
+            except FloodWaitError as flood:
+                self.flood_waits += 1
+                self.p.throttle.flood_wait(flood.seconds)
+                self.ready.appendleft(user_id)
+                return None
+            except SendError as error:
+                category, code = error.category, error.code
+            except Exception as error:  # one recipient must never stop the broadcast
+                category, code = classify_exception(error), f"{type(error).__name__}: {error}"
+            else:
+                at = self.p.wall_clock()
+                return Outcome(
+                    user_id, attempt, receipt.message_ids, at=at, duplicate=receipt.duplicate
+                )
+            delay = self.cfg.retry.delay_before(attempt, category)
+            if delay is None:
+                at = self.p.wall_clock()
+                return Outcome(user_id, attempt, error=category, error_code=code[:200], at=at)
+            await self._rest(delay)
+
+    async def _rest(self, seconds: float) -> None:
+        """Sleep before a retry, but not past a stop, pause or cancel."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while self.may_send:
+                    self.work.clear()
+                    await self.work.wait()
+
+    def _record(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        self.counters.record(outcome.error)
+        content = self.counters.errors.get(ErrorCategory.CONTENT.value, 0)
+        if outcome.error is ErrorCategory.CONTENT and self.cfg.guard.should_stop(
+            content, self.counters.sent
+        ):
+            self._stop(f"Telegram rejected the content ({outcome.error_code})")
+
+    # control --------------------------------------------------------------------------------
+
+    def _stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self._halt()
+
+    def _yield(self) -> None:
+        """Paused: give the sender up; the broadcast continues from the ledger on Resume."""
+        self.yielding = True
+        self._halt()
+        self.reporter.now()
+
+    def _halt(self) -> None:
+        self.p.throttle.interrupt()
+        self.work.set()
+        self.wake.set()
+
+    def _outage_changed(self) -> None:
+        if self.db.down:
+            self.p.throttle.interrupt()
+        self.work.set()
+        self.wake.set()
+        self.reporter.now()
+
+    def _snapshot_now(self) -> ProgressSnapshot:
+        now = self.p.clock()
+        down_since = None
+        if self.db.down_since is not None:
+            down_since = self.p.wall_clock() - timedelta(seconds=now - self.db.down_since)
+        return snapshot(
+            self.bid,
+            self.counters,
+            total=self.feed.total + self.feed.skipped.count,
+            total_known=self.feed.total_known,
+            unknown=self.unknown,
+            skipped=self.feed.skipped.count,
+            elapsed_s=now - self.run_started,
+            run_done=self.counters.done - self.done_before,
+            run_elapsed_s=now - self.run_started,
+            paused=self.yielding,
+            db_down_since=down_since,
+        )
