@@ -18,9 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.delivery.errors import BroadcastNotFoundError
-from bot.delivery.model import BroadcastStatus
+from bot.delivery.model import BroadcastStatus, as_utc
 from bot.delivery.service import Audience, BroadcastService
-from bot.delivery.model import as_utc
 from bot.storage.store import MongoBroadcastStore
 from scheduler.recurrence import Recurrence
 

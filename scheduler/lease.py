@@ -17,8 +17,8 @@ from typing import Protocol
 
 from pymongo.errors import DuplicateKeyError
 
-from bot.storage.mongo import Collection
 from bot.delivery.model import as_utc
+from bot.storage.mongo import Collection
 
 log = logging.getLogger(__name__)
 

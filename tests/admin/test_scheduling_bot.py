@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from bot.admin.install import BroadcastBot
+from bot.delivery.model import as_utc
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
-from bot.delivery.model import as_utc
 from scheduler.jobs import JobScheduler
 from scheduler.runtime import SchedulerRuntime
 from tests.botkit import (
