@@ -162,22 +162,22 @@ class ScheduleBook:
     async def _run_occurrence(
         self, doc: dict[str, Any], now: datetime, status: BroadcastStatus
     ) -> Fired | None:
+        """Advance the schedule past ``due`` and create that run: the run exists only if the
+        advance succeeded (a schedule cancelled or moved meanwhile gets none).
+
+        The advance records the run it owes (``pending_run``) in the same update, so a
+        crash between the two steps is finished by :meth:`settle_pending` at the next sweep.
+        """
         schedule_id = str(doc["_id"])
         due = as_utc(doc["scheduled_for"])
         assert due is not None  # checked by the callers
-        child = self.service.new_document(
-            doc["content"],
-            _audience(doc),
-            admin_id=doc["admin_id"],
-            admin_name=doc.get("admin_username"),
-        )
-        child |= {"status": status.value, "schedule_id": schedule_id, "occurrence_at": due}
-        if status is BroadcastStatus.MISSED:
-            child["audit"].append({"action": "missed", "by": None, "at": now})
-        created = await self._insert_run(child, schedule_id, due)
+        run_id = await self._free_run_id(schedule_id, due)
         next_at = next_occurrence(doc["schedule"], max(due, now))
-        fields: dict[str, Any] = {"scheduled_for": next_at}
-        fields["schedule.runs"] = int(doc["schedule"].get("runs", 0)) + 1
+        fields: dict[str, Any] = {
+            "scheduled_for": next_at,
+            "schedule.runs": int(doc["schedule"].get("runs", 0)) + 1,
+            "pending_run": {"id": run_id, "at": due, "status": status.value, "fired_at": now},
+        }
         advanced = await self.store.transition(
             schedule_id,
             [BroadcastStatus.SCHEDULED],
@@ -187,22 +187,46 @@ class ScheduleBook:
             action="occurrence" if next_at else "ended",
             where={"scheduled_for": doc["scheduled_for"]},
         )
-        if not (created or advanced):
+        if advanced is None:  # another scheduler advanced it, or it was cancelled or moved
             return None
-        return Fired(str(child["broadcast_id"]), next_at) if created else None
+        return await self.settle_pending(advanced)
 
-    async def _insert_run(self, child: dict[str, Any], schedule_id: str, due: datetime) -> bool:
-        """Insert the run under its derived id; False if another scheduler already did."""
+    async def settle_pending(self, schedule: dict[str, Any]) -> Fired | None:
+        """Create the run a schedule's advance recorded, if not there yet; clear the record."""
+        pending = schedule.get("pending_run")
+        if not pending:
+            return None
+        schedule_id, status = str(schedule["_id"]), BroadcastStatus(pending["status"])
+        due, now = as_utc(pending["at"]), as_utc(pending["fired_at"])
+        assert due is not None
+        assert now is not None
+        child = self.service.new_document(
+            schedule["content"],
+            _audience(schedule),
+            admin_id=schedule["admin_id"],
+            admin_name=schedule.get("admin_username"),
+            broadcast_id=str(pending["id"]),
+        )
+        child |= {"status": status.value, "schedule_id": schedule_id, "occurrence_at": due}
+        if status is BroadcastStatus.MISSED:
+            child["audit"].append({"action": "missed", "by": None, "at": now})
+        created = await self.store.insert_once(child)
+        await self.store.clear_pending_run(schedule_id, str(pending["id"]))
+        return Fired(str(pending["id"]), as_utc(schedule.get("scheduled_for"))) if created else None
+
+    async def _free_run_id(self, schedule_id: str, due: datetime) -> str:
+        """The derived id of the run at ``due``, skipping ids another broadcast holds."""
         for attempt in range(MAX_ID_ATTEMPTS):
-            child["broadcast_id"] = occurrence_id(schedule_id, due, attempt)
-            if await self.store.insert_once(child):
-                return True
-            existing = await self.store.get(child["broadcast_id"])
+            candidate = occurrence_id(schedule_id, due, attempt)
+            try:
+                existing = await self.store.get(candidate)
+            except BroadcastNotFoundError:
+                return candidate
             if (
                 existing.get("schedule_id") == schedule_id
                 and as_utc(existing.get("occurrence_at")) == due
             ):
-                return False
+                return candidate  # this very run (made by another scheduler)
         raise RuntimeError(f"no free id for the run of {schedule_id} at {due}")
 
     async def confirm(self, broadcast_id: str, by: int, now: datetime) -> dict[str, Any] | None:

@@ -123,6 +123,17 @@ class MongoBroadcastStore:
         found: dict[str, Any] | None = (doc or {}).get("progress_message")
         return found
 
+    async def clear_pending_run(self, schedule_id: str, run_id: str) -> None:
+        """Forget the run a schedule owed, once it exists."""
+        await self.docs.update_one(
+            {"_id": schedule_id, "pending_run.id": run_id}, {"$set": {"pending_run": None}}
+        )
+
+    async def with_pending_runs(self) -> list[dict[str, Any]]:
+        """Schedules whose last advance was not followed by its run (a crash between)."""
+        cursor = self.docs.find({"pending_run": {"$type": "object"}})
+        return [doc async for doc in cursor]
+
     async def mark_reminded(self, broadcast_id: str, at: datetime) -> bool:
         """Note that the admin was reminded of this pause; False if already (another instance)."""
         result = await self.docs.update_one(
