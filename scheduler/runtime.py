@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.delivery.ports import WallClock
-from scheduler.book import Fired, ScheduleBook, plan
+from scheduler.book import Fired, Plan, ScheduleBook, plan
 from scheduler.jobs import JobScheduler
 from scheduler.lease import Leadership, Lease
+from scheduler.signal import ChangeSignal
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class RuntimeTiming:
     renew_every_s: float = 10.0
     sweep_every_s: float = 30.0
     grace: timedelta = timedelta(hours=1)
+    #: How often the leader looks for a change another instance signalled.
+    signal_poll_s: float = 1.0
 
 
 class SchedulerRuntime:
@@ -68,6 +71,7 @@ class SchedulerRuntime:
         timing: RuntimeTiming | None = None,
         on_leading: Hook | None = None,
         on_standby: Hook | None = None,
+        signal: ChangeSignal | None = None,
     ) -> None:
         self.book, self.jobs_factory, self.wall_clock = book, jobs_factory, wall_clock
         self.on_started, self.on_missed = on_started, on_missed
@@ -80,8 +84,10 @@ class SchedulerRuntime:
             on_deposed=self._deposed,
         )
         self.jobs: JobScheduler | None = None
+        self.signal = signal
         self._leading = False
         self._sweeper: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
     @property
@@ -104,33 +110,68 @@ class SchedulerRuntime:
         await self._deposed()
 
     async def changed(self) -> None:
-        """A broadcast was scheduled, moved or cancelled here: sync now if leader."""
+        """A broadcast was scheduled, moved or cancelled here: sync now if leader, else
+        signal the leader (it syncs within ``signal_poll_s``)."""
         if self._leading:
             await self.sync()
+        elif self.signal is not None:
+            await self.signal.bump(self.wall_clock())
 
     async def sync(self) -> None:
         """Make the jobs match the broadcasts collection; fire or miss what is due.
 
-        Without a job scheduler (its store unreachable) the sweep still fires and
-        misses what is due, at the sweep's pace instead of to the second.
+        Whatever APScheduler's state (its store unreachable, before or after it
+        started), the sweep still fires and misses what is due, at the sweep's pace
+        instead of to the second; a job scheduler whose store fails is shut down and
+        started again by a later sweep.
         """
         async with self._lock:
             if not self._leading:
                 return
-            jobs = self.jobs
-            now = self.wall_clock()
-            current = await jobs.jobs() if jobs is not None else {}
-            todo = plan(await self.book.store.scheduled(), current, now, self._grace)
+            for schedule in await self.book.store.with_pending_runs():
+                fired = await self.book.settle_pending(schedule)  # a crash left it owed
+                if fired is not None:
+                    await _told(self.on_started, fired)
+            current = await self._current_jobs()
+            todo = plan(
+                await self.book.store.scheduled(), current or {}, self.wall_clock(), self._grace
+            )
             for bid in todo.fire:
                 await self._fire(bid)
             for bid in todo.miss:
                 await self._miss(bid)
-            if jobs is None:
-                return
+            if current is not None:
+                await self._apply(todo)
+
+    async def _current_jobs(self) -> dict[str, datetime | None] | None:
+        """The job scheduler's jobs; None without one (or when its store just failed)."""
+        if self.jobs is None:
+            return None
+        try:
+            return await self.jobs.jobs()
+        except Exception:
+            log.exception("the job store failed; the sweep fires due broadcasts meanwhile")
+            await self._drop_jobs()
+            return None
+
+    async def _apply(self, todo: Plan) -> None:
+        jobs = self.jobs
+        if jobs is None:
+            return
+        try:
             for bid, at in todo.put.items():
                 await jobs.put_once(bid, at)
             for bid in todo.remove:
                 await jobs.remove(bid)
+        except Exception:
+            log.exception("the job store failed; the sweep fires due broadcasts meanwhile")
+            await self._drop_jobs()
+
+    async def _drop_jobs(self) -> None:
+        jobs, self.jobs = self.jobs, None
+        if jobs is not None:
+            with contextlib.suppress(Exception):
+                await jobs.shutdown()
 
     async def due(self, broadcast_id: str, run_time: datetime) -> None:
         """APScheduler fired ``broadcast_id``'s job."""
@@ -162,24 +203,30 @@ class SchedulerRuntime:
 
     async def _next(self, schedule_id: str, fired: Fired) -> None:
         if fired.next_at is not None and self.jobs is not None:
-            await self.jobs.put_once(schedule_id, fired.next_at)
+            try:
+                await self.jobs.put_once(schedule_id, fired.next_at)
+            except Exception:  # the sweep fires it in time anyway
+                log.exception("the job store failed; the sweep fires due broadcasts meanwhile")
 
     async def _elected(self) -> None:
         self._leading = True
         if self.on_leading is not None:
             await self.on_leading()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="schedule-sweeper")
+        if self.signal is not None:
+            self._watcher = asyncio.create_task(self._watch_signal(self.signal), name="signal")
         log.info("this instance now leads: it sends broadcasts and runs the scheduler")
 
     async def _deposed(self) -> None:
         was_leading, self._leading = self._leading, False
         if self.on_standby is not None:  # first: another instance may be sending soon
             await self.on_standby()
-        sweeper, self._sweeper = self._sweeper, None
-        if sweeper is not None:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+        for task in (self._sweeper, self._watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._sweeper = self._watcher = None
         async with self._lock:
             jobs, self.jobs = self.jobs, None
         if jobs is not None:
@@ -212,6 +259,18 @@ class SchedulerRuntime:
             except Exception:
                 log.exception("syncing the schedule failed; retrying")
             await asyncio.sleep(self.timing.sweep_every_s)
+
+    async def _watch_signal(self, signal: ChangeSignal) -> None:
+        seen: int | None = None
+        while True:
+            try:
+                version = await signal.version()
+                if seen is not None and version != seen:
+                    await self.sync()
+                seen = version
+            except Exception:
+                log.warning("reading the change signal failed; the sweep catches up", exc_info=True)
+            await asyncio.sleep(self.timing.signal_poll_s)
 
 
 async def _told(notice: Notice, fired: Fired) -> None:

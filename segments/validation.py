@@ -171,8 +171,8 @@ class _Checker:
     def regex(self, value: Any, at: str, depth: int) -> None:
         if not isinstance(value, str):
             self.add(at, f"needs a pattern string, got {_shown(value)}")
-        elif not value.startswith(("^", "\\A")):
-            self.add(at, f"{quote(value)} must be anchored: start it with ^ so an index serves it")
+        elif (problem := anchoring_problem(value)) is not None:
+            self.add(at, f"{quote(value)} {problem}")
         else:
             try:
                 re.compile(value)
@@ -211,3 +211,41 @@ def _scalar_problem(value: Any) -> str | None:
 
 def _shown(value: Any) -> str:
     return quote(value) if isinstance(value, str) else quote(repr(value))
+
+
+def anchoring_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not an anchored prefix search that an index can serve, or None.
+
+    Anchored means: ``^`` (or ``\\A``) first, no ``|`` outside parentheses (``^a|b``
+    matches ``b`` anywhere), and no ``.*``/``.+`` right after the anchor (``^.*x``
+    matches anywhere): each forces MongoDB to scan every document.
+    """
+    if not pattern.startswith(("^", "\\A")):
+        return "must be anchored: start it with ^ so an index serves it"
+    body = pattern[1:] if pattern.startswith("^") else pattern[2:]
+    if _top_level_alternation(body):
+        return "has | outside parentheses, so it matches anywhere: write ^(a|b)"
+    lead = body.lstrip("(").removeprefix("?:")
+    if lead[:1] == "." and lead[1:2] in ("*", "+", "?", "{"):
+        return "starts with a wildcard after ^, so it matches anywhere: start with fixed text"
+    return None
+
+
+def _top_level_alternation(body: str) -> bool:
+    depth, in_class, escaped = 0, False, False
+    for char in body:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+        elif char == "|" and depth == 0:
+            return True
+    return False

@@ -34,12 +34,14 @@ from config.settings import Settings
 from scheduler.jobs import JobScheduler, mongo_store_factory
 from scheduler.lease import MongoLease
 from scheduler.runtime import RuntimeTiming, SchedulerRuntime
+from scheduler.signal import ChangeSignal
 
 log = logging.getLogger(__name__)
 
 #: Our handlers run before a host bot's (group 0) and stop propagation of what they consume.
 HANDLER_GROUP = -1
 LEASE_COLLECTION = "broadcast_leases"
+SIGNAL_COLLECTION = "broadcast_signals"
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +206,7 @@ async def _start_scheduler(
         timing=timing,
         on_leading=bot.start_sending,
         on_standby=bot.stop_sending,
+        signal=ChangeSignal(db[SIGNAL_COLLECTION], "schedules"),
     )
     context.on_schedules_changed = runtime.changed
     await runtime.start()

@@ -6,6 +6,7 @@ feature module that serves it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,6 +15,7 @@ import hydrogram
 from hydrogram import filters
 from hydrogram.handlers import CallbackQueryHandler, MessageHandler
 from hydrogram.types import CallbackQuery, Message
+from pymongo.errors import PyMongoError
 
 from bot.admin.commands import (
     ADMIN_HELP,
@@ -35,12 +37,20 @@ from bot.admin.commands import (
 from bot.admin.handlers import compose, confirm, controls, history, schedule, segments, visitors
 from bot.admin.handlers.context import ADMINS_ONLY, EXPIRED, BotContext
 from bot.admin.status import parse_callback
+from bot.delivery.errors import StorageUnavailableError
+from bot.storage.outage import is_unavailable
 
 log = logging.getLogger(__name__)
 
 CONFIRM_ACTIONS = frozenset({"send", "schedule", "preview", "discard"})
 CONTROL_ACTIONS = frozenset({"pause", "resume", "cancel"})
 CALLBACK_PREFIX = "bc:"
+SORRY = "⚠️ Sorry, that did not work. Please try again in a little while."
+LOG_HINT = "The bot's log has the details."
+DATABASE_DOWN = (
+    "⚠️ The database cannot be reached right now; nothing was changed. "
+    "Try again in a minute. " + LOG_HINT
+)
 ASK_DROPPED = "ℹ️ The broadcast that was waiting for your message is dropped: nothing was stored."
 
 
@@ -72,17 +82,34 @@ def _is_ours(data: str | bytes | None) -> bool:
 
 
 async def _guarded(ctx: BotContext, chat_id: int, work: Any) -> None:
-    """Run a handler; an unexpected failure is logged and told to the admin, not swallowed."""
+    """Run a handler; a failure is logged in full and told briefly, without internals.
+
+    Nobody sees exception texts (host names, queries): admins learn what kind of
+    trouble it is, everyone else that it did not work.
+    """
     try:
         await work
     except hydrogram.StopPropagation:
         raise
     except Exception as error:
-        log.exception("admin handler failed")
+        log.exception("handler failed for chat %s", chat_id)
+        admin = chat_id in ctx.settings.admin_ids
+        if not admin and not isinstance(error, StorageUnavailableError | PyMongoError):
+            with contextlib.suppress(Exception):
+                admin = await ctx.is_admin(chat_id)
         try:
-            await ctx.say(chat_id, f"⚠️ Something went wrong: {type(error).__name__}: {error}")
+            await ctx.say(chat_id, failure_text(error, admin=admin))
         except Exception:
             log.exception("could not report the failure")
+
+
+def failure_text(error: Exception, *, admin: bool) -> str:
+    """What a person is told when handling their message or button failed."""
+    if not admin:
+        return SORRY
+    if isinstance(error, StorageUnavailableError) or is_unavailable(error):
+        return DATABASE_DOWN
+    return f"⚠️ Something went wrong ({type(error).__name__}); nothing was changed. {LOG_HINT}"
 
 
 async def handle_message(ctx: BotContext, message: Message) -> None:
