@@ -33,9 +33,11 @@ DEFAULT_TERMS: Final = (
     "This bot sends announcements to its users. Tap Accept to receive them;"
     " you can block the bot at any time to stop them."
 )
+FREE_RATE_LIMIT: Final = 30.0
+"""About what Telegram lets a bot send per second without paid broadcasts."""
 
 _CREDENTIALS: Final = ("API_ID", "API_HASH", "BOT_TOKEN")
-_HOUR = 3600.0
+_MINUTE, _HOUR = 60.0, 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +45,35 @@ class Settings:
     """The bot's configuration; see ``.env.example`` for each variable.
 
     Values are checked on construction, so an instance is always valid.
-    Secrets (``api_hash``, ``bot_token``, ``mongo_uri``) are left out of repr.
+    Secrets (``api_hash``, ``bot_token``, ``session_string``, ``mongo_uri``)
+    are left out of repr.
 
     Attributes:
         api_id: ``API_ID``; None when unset (the demo needs no credentials).
         api_hash: ``API_HASH``; None when unset.
         bot_token: ``BOT_TOKEN``; None when unset.
+        session_dir: ``SESSION_DIR``, where the standalone bot keeps hydrogram
+            session files; an existing directory or one that can be created.
+        session_string: ``SESSION_STRING``, a hydrogram session string, for
+            containers without a disk; None when unset.
+        session_store: ``SESSION_STORE``, ``file`` (in ``session_dir``) or
+            ``mongo``: where the bot's auth key lives.
         mongo_uri: ``MONGO_URI``.
         mongo_db: ``MONGO_DB``, the database name.
         admin_ids: ``ADMIN_IDS``, users allowed to run admin commands.
         users_collection: ``USERS_COLLECTION``, where the bot's users live.
         rate_limit: ``BROADCAST_RATE_LIMIT``, messages per second, all workers together.
+        paid_broadcast: ``PAID_BROADCAST``, opts in to Telegram's paid broadcasts
+            (up to 1000 msg/s, Stars per message over the free limit).
         concurrency: ``BROADCAST_CONCURRENCY``, concurrent send workers.
         progress_interval: ``BROADCAST_PROGRESS_INTERVAL``, recipients between reports.
+        in_doubt_retry_window_s: ``IN_DOUBT_RETRY_WINDOW``: recipients whose send
+            was in flight when the bot stopped are retried once (same random_id)
+            if their claim is younger than this; 0 is strict at-most-once.
+        db_outage_limit_s: ``DB_OUTAGE_LIMIT``, how long a broadcast waits out an
+            unreachable database before it stops (to be resumed).
+        pause_reminder_s: ``PAUSE_REMINDER``, when to remind the admin of a paused
+            broadcast; 0 never.
         test_mode: ``BROADCAST_TEST_MODE``; broadcasts go only to ``test_users``.
         test_users: ``BROADCAST_TEST_USERS``, required when ``test_mode`` is on.
         timezone: ``TIMEZONE``, an IANA name; see :attr:`tz`.
@@ -67,6 +85,8 @@ class Settings:
         require_terms: ``REQUIRE_TERMS``, /start asks users to accept ``terms_text``
             and only those who did receive broadcasts.
         terms_text: ``TERMS_TEXT``, what users accept.
+        metrics_port: ``METRICS_PORT``, where metrics are served; None is off.
+        log_level: ``LOG_LEVEL``: DEBUG, INFO, WARNING or ERROR.
 
     Raises:
         ConfigError: On construction, listing every invalid field.
@@ -75,13 +95,20 @@ class Settings:
     api_id: int | None = None
     api_hash: str | None = field(default=None, repr=False)
     bot_token: str | None = field(default=None, repr=False)
+    session_dir: str = "."
+    session_string: str | None = field(default=None, repr=False)
+    session_store: str = "file"
     mongo_uri: str = field(default="mongodb://localhost:27017", repr=False)
     mongo_db: str = "broadcast_manager"
     admin_ids: frozenset[int] = frozenset()
     users_collection: str = "users"
     rate_limit: float = 25.0
+    paid_broadcast: bool = False
     concurrency: int = 16
     progress_interval: int = 100
+    in_doubt_retry_window_s: float = _HOUR
+    db_outage_limit_s: float = 10 * _MINUTE
+    pause_reminder_s: float = 24 * _HOUR
     test_mode: bool = False
     test_users: tuple[int, ...] = ()
     timezone: str = "UTC"
@@ -91,6 +118,8 @@ class Settings:
     segments_file: str | None = None
     require_terms: bool = False
     terms_text: str = DEFAULT_TERMS
+    metrics_port: int | None = None
+    log_level: str = "INFO"
 
     def __post_init__(self) -> None:
         problems = [*self._field_problems(), *self._consistency_problems()]
@@ -140,6 +169,18 @@ class Settings:
     def tz(self) -> ZoneInfo:
         """The configured time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def rate_warning(self) -> str | None:
+        """A warning to log at start when the rate is above Telegram's free limit, else None."""
+        if self.rate_limit <= FREE_RATE_LIMIT or self.paid_broadcast:
+            return None
+        return (
+            f"BROADCAST_RATE_LIMIT={self.rate_limit:g}: Telegram allows a bot about"
+            f" {FREE_RATE_LIMIT:g} messages per second for free; expect FloodWaits"
+            " (every sender pauses), or set PAID_BROADCAST=true for paid broadcasts"
+            " (up to 1000 msg/s, Stars per message over the free limit)"
+        )
 
     def missing_credentials(self) -> list[str]:
         """Names of the unset credential variables, in .env.example order."""

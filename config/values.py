@@ -1,4 +1,4 @@
-"""The kinds of single settings: credentials, names, languages.
+"""The kinds of single settings: credentials, names, languages, levels.
 
 Pure text rules, except :data:`TIMEZONE`, which asks ``zoneinfo`` whether the
 zone exists.
@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 
 from config.parsers import SEPARATORS, Kind, accept_if, hidden, matches, one_of, text
 
+# hydrogram 0.2.0 packs (dc_id, api_id, test_mode, auth_key, user_id, is_bot) as
+# ">BI?256sQ?" (271 bytes) and exports it as URL-safe base64 without padding.
+_SESSION_STRING_CHARS = 362
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 
 API_HASH: Kind[str] = text(
@@ -22,6 +25,12 @@ API_HASH: Kind[str] = text(
 BOT_TOKEN: Kind[str] = text(
     "a token from @BotFather: digits, ':', then 30 or more of A-Z a-z 0-9 _ -",
     matches(r"[0-9]+:[A-Za-z0-9_-]{30,}"),
+    hidden,
+)
+SESSION_STRING: Kind[str] = text(
+    f"a session string from hydrogram's Client.export_session_string():"
+    f" {_SESSION_STRING_CHARS} characters of A-Z a-z 0-9 _ -",
+    matches(rf"[A-Za-z0-9_-]{{{_SESSION_STRING_CHARS}}}(==)?"),
     hidden,
 )
 
@@ -71,4 +80,10 @@ LANGUAGES: Kind[tuple[str, ...]] = Kind(
 )
 DATE_ORDER: Kind[str] = one_of(
     "DMY, MDY or YMD (how 01/02/2027 is read)", ("DMY", "MDY", "YMD"), str.upper
+)
+LOG_LEVEL: Kind[str] = one_of(
+    "DEBUG, INFO, WARNING or ERROR", ("DEBUG", "INFO", "WARNING", "ERROR"), str.upper
+)
+SESSION_STORE: Kind[str] = one_of(
+    "file (in SESSION_DIR) or mongo (in the database)", ("file", "mongo"), str.lower
 )

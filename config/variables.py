@@ -22,7 +22,7 @@ from config.parsers import (
     id_tuple,
     positive_int,
 )
-from config.paths import SEGMENTS_FILE
+from config.paths import SEGMENTS_FILE, SESSION_DIR
 from config.values import (
     API_HASH,
     BOT_TOKEN,
@@ -30,6 +30,9 @@ from config.values import (
     DATABASE_NAME,
     DATE_ORDER,
     LANGUAGES,
+    LOG_LEVEL,
+    SESSION_STORE,
+    SESSION_STRING,
     TERMS_TEXT,
     TIMEZONE,
 )
@@ -71,13 +74,24 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     Variable("API_ID", "api_id", positive_int("the api_id from my.telegram.org")),
     Variable("API_HASH", "api_hash", API_HASH),
     Variable("BOT_TOKEN", "bot_token", BOT_TOKEN),
+    Variable("SESSION_DIR", "session_dir", SESSION_DIR),
+    Variable("SESSION_STRING", "session_string", SESSION_STRING),
+    Variable("SESSION_STORE", "session_store", SESSION_STORE),
     Variable("MONGO_URI", "mongo_uri", MONGO_URI),
     Variable("MONGO_DB", "mongo_db", DATABASE_NAME),
     Variable("ADMIN_IDS", "admin_ids", id_set()),
     Variable("USERS_COLLECTION", "users_collection", COLLECTION_NAME),
     Variable("BROADCAST_RATE_LIMIT", "rate_limit", bounded_float(_RATE, 0, 1000)),
+    Variable("PAID_BROADCAST", "paid_broadcast", BOOLEAN),
     Variable("BROADCAST_CONCURRENCY", "concurrency", bounded_int(_WORKERS, 1, 256)),
     Variable("BROADCAST_PROGRESS_INTERVAL", "progress_interval", bounded_int(_EVERY, 1, 10**6)),
+    Variable(
+        "IN_DOUBT_RETRY_WINDOW",
+        "in_doubt_retry_window_s",
+        duration("the window (0: never retry)", 0, 7 * _DAY),
+    ),
+    Variable("DB_OUTAGE_LIMIT", "db_outage_limit_s", duration("the wait", 10, _DAY)),
+    Variable("PAUSE_REMINDER", "pause_reminder_s", duration("the delay (0: never)", 0, 30 * _DAY)),
     Variable("BROADCAST_TEST_MODE", "test_mode", BOOLEAN),
     Variable("BROADCAST_TEST_USERS", "test_users", id_tuple()),
     Variable("TIMEZONE", "timezone", TIMEZONE),
@@ -87,6 +101,8 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     Variable("SEGMENTS_FILE", "segments_file", SEGMENTS_FILE),
     Variable("REQUIRE_TERMS", "require_terms", BOOLEAN),
     Variable("TERMS_TEXT", "terms_text", TERMS_TEXT),
+    Variable("METRICS_PORT", "metrics_port", bounded_int("a TCP port", 1, 65535)),
+    Variable("LOG_LEVEL", "log_level", LOG_LEVEL),
 )
 
 ENV_VARS: Final[Mapping[str, str]] = MappingProxyType({var.env: var.field for var in VARIABLES})

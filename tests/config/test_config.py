@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config import ENV_VARS, ConfigError, Settings, load_settings
-from tests.config.support import HASH, TOKEN, load, problems_for
+from tests.config.support import HASH, TOKEN, load, problems_for, session_string
 
+SESSION = session_string()
 SEGMENTS = Path(__file__).parents[2] / "segments.example.toml"
 
 
@@ -20,16 +21,25 @@ def test_defaults_with_empty_environ() -> None:
         api_id=None,
         api_hash=None,
         bot_token=None,
+        session_dir=".",
+        session_string=None,
+        session_store="file",
         mongo_uri="mongodb://localhost:27017",
         mongo_db="broadcast_manager",
         admin_ids=frozenset(),
         users_collection="users",
         rate_limit=25.0,
+        paid_broadcast=False,
         concurrency=16,
         progress_interval=100,
+        in_doubt_retry_window_s=3600.0,
+        db_outage_limit_s=600.0,
+        pause_reminder_s=86400.0,
         test_mode=False,
         test_users=(),
         timezone="UTC",
+        metrics_port=None,
+        log_level="INFO",
     )
 
 
@@ -66,6 +76,22 @@ def test_defaults_with_empty_environ() -> None:
         ("REQUIRE_TERMS", "yes", "require_terms", True),
         ("TERMS_TEXT", "Accept?", "terms_text", "Accept?"),
         ("BOT_TOKEN", "1:" + "a" * 30, "bot_token", "1:" + "a" * 30),
+        ("SESSION_DIR", "/tmp", "session_dir", "/tmp"),
+        ("SESSION_STRING", SESSION, "session_string", SESSION),
+        ("SESSION_STRING", SESSION + "==", "session_string", SESSION + "=="),
+        ("SESSION_STORE", "Mongo", "session_store", "mongo"),
+        ("SESSION_STORE", "file", "session_store", "file"),
+        ("IN_DOUBT_RETRY_WINDOW", "0", "in_doubt_retry_window_s", 0.0),
+        ("IN_DOUBT_RETRY_WINDOW", "7d", "in_doubt_retry_window_s", 7 * 86400.0),
+        ("DB_OUTAGE_LIMIT", "10s", "db_outage_limit_s", 10.0),
+        ("DB_OUTAGE_LIMIT", "1d", "db_outage_limit_s", 86400.0),
+        ("PAUSE_REMINDER", "0", "pause_reminder_s", 0.0),
+        ("PAUSE_REMINDER", "30d", "pause_reminder_s", 30 * 86400.0),
+        ("METRICS_PORT", "9100", "metrics_port", 9100),
+        ("METRICS_PORT", "65535", "metrics_port", 65535),
+        ("PAID_BROADCAST", "true", "paid_broadcast", True),
+        ("LOG_LEVEL", "debug", "log_level", "DEBUG"),
+        ("LOG_LEVEL", "Warning", "log_level", "WARNING"),
     ],
 )  # fmt: skip
 def test_each_variable_is_parsed(variable: str, raw: str, field: str, expected: object) -> None:
@@ -130,6 +156,20 @@ BAD_VALUES = [
     ("SCHEDULE_MISFIRE_GRACE", "-1h", "e.g. 30m, 1h"),
     ("SCHEDULE_MISFIRE_GRACE", "1.5h", "a whole number with s, m, h or d"),
     ("REQUIRE_TERMS", "sure", "true/false"),
+    ("SESSION_STORE", "redis", "file (in SESSION_DIR) or mongo (in the database)"),
+    ("IN_DOUBT_RETRY_WINDOW", "8d", "the window (0: never retry): a whole number"),
+    ("IN_DOUBT_RETRY_WINDOW", "-1", "from 0s to 7d"),
+    ("DB_OUTAGE_LIMIT", "9s", "the wait: a whole number with s, m, h or d (e.g. 30m, 1h)"),
+    ("DB_OUTAGE_LIMIT", "0", "from 10s to 1d"),
+    ("DB_OUTAGE_LIMIT", "25h", "from 10s to 1d"),
+    ("PAUSE_REMINDER", "31d", "the delay (0: never): a whole number"),
+    ("PAUSE_REMINDER", "soon", "from 0s to 30d"),
+    ("METRICS_PORT", "0", "a TCP port, 1 <= x <= 65535"),
+    ("METRICS_PORT", "65536", "a TCP port, 1 <= x <= 65535"),
+    ("METRICS_PORT", "http", "a TCP port"),
+    ("PAID_BROADCAST", "paid", "true/false, 1/0, yes/no or on/off"),
+    ("LOG_LEVEL", "TRACE", "DEBUG, INFO, WARNING or ERROR"),
+    ("LOG_LEVEL", "critical", "DEBUG, INFO, WARNING or ERROR"),
 ]
 
 
@@ -147,7 +187,8 @@ def test_bad_value_names_variable_value_and_accepted(
     ("variable", "raw"),
     [("API_HASH", "abc"), ("API_HASH", "g" * 32), ("BOT_TOKEN", "123456:short"),
      ("BOT_TOKEN", "abc:" + "A" * 35), ("BOT_TOKEN", "123:" + "A" * 34 + "!"),
-     ("BOT_TOKEN", "123:" + "A" * 29)],
+     ("BOT_TOKEN", "123:" + "A" * 29), ("SESSION_STRING", SESSION[:-1]),
+     ("SESSION_STRING", SESSION[:-1] + "+"), ("SESSION_STRING", SESSION + "A")],
 )  # fmt: skip
 def test_bad_secret_is_reported_without_its_value(variable: str, raw: str) -> None:
     (problem,) = problems_for(**{variable: raw})
@@ -222,10 +263,13 @@ def test_tz() -> None:
 
 
 def test_repr_hides_secrets() -> None:
-    settings = load(API_HASH=HASH, BOT_TOKEN=TOKEN, MONGO_URI="mongodb://u:pw@h")
+    settings = load(
+        API_HASH=HASH, BOT_TOKEN=TOKEN, MONGO_URI="mongodb://u:pw@h", SESSION_STRING=SESSION
+    )
     assert HASH not in repr(settings)
     assert TOKEN not in repr(settings)
     assert "pw@" not in repr(settings)
+    assert SESSION[:20] not in repr(settings)
 
 
 def test_for_tests_gives_complete_valid_settings() -> None:
@@ -241,6 +285,9 @@ def test_for_tests_gives_complete_valid_settings() -> None:
         ({"rate_limit": 0}, "BROADCAST_RATE_LIMIT=0: expected"),
         ({"test_users": (1, -1)}, 'BROADCAST_TEST_USERS=(1, -1): "-1" is not a positive'),
         ({"admin_ids": frozenset({True})}, 'ADMIN_IDS=frozenset({True}): "True" is not a'),
+        ({"log_level": "debug"}, "LOG_LEVEL='debug': expected DEBUG, INFO, WARNING or ERROR"),
+        ({"metrics_port": 0}, "METRICS_PORT=0: expected a TCP port"),
+        ({"session_string": "x"}, "SESSION_STRING=<hidden, length 1>: expected"),
         ({"bot_token": "bad"}, "BOT_TOKEN=<hidden, length 3>: expected"),
         ({"timezone": "Nowhere"}, "TIMEZONE='Nowhere': expected"),
         ({"test_mode": True}, "BROADCAST_TEST_USERS: expected at least one user id"),
@@ -250,3 +297,20 @@ def test_direct_construction_is_validated(overrides: dict[str, Any], start: str)
     with pytest.raises(ConfigError) as info:
         Settings.for_tests(**overrides)
     assert info.value.problems[0].startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("rate", "paid", "warned"),
+    [("25", "false", False), ("30", "false", False), ("30.5", "false", True),
+     ("1000", "false", True), ("1000", "true", False), ("20", "true", False)],
+)  # fmt: skip
+def test_rate_above_the_free_limit_is_allowed_with_a_warning(
+    rate: str, paid: str, warned: bool
+) -> None:
+    settings = load(BROADCAST_RATE_LIMIT=rate, PAID_BROADCAST=paid)
+    assert settings.rate_limit == float(rate)
+    assert (settings.rate_warning is not None) is warned
+    if settings.rate_warning is not None:
+        assert settings.rate_warning.startswith(f"BROADCAST_RATE_LIMIT={rate}: ")
+        assert "about 30 messages per second for free" in settings.rate_warning
+        assert "PAID_BROADCAST=true" in settings.rate_warning

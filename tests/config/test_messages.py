@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,29 @@ def test_existing_segments_file_is_accepted(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "segs.toml").write_text("", encoding="utf-8")
     assert load(SEGMENTS_FILE="segs.toml").segments_file == "segs.toml"
+
+
+def test_session_dir_may_exist_or_be_creatable(tmp_path: Path) -> None:
+    assert load(SESSION_DIR=str(tmp_path)).session_dir == str(tmp_path)
+    later = tmp_path / "sessions" / "bot"
+    assert load(SESSION_DIR=str(later)).session_dir == str(later)
+    assert not later.parent.exists()  # checking does not create it
+
+
+def test_session_dir_reports_a_file_in_the_way(tmp_path: Path) -> None:
+    blocker = tmp_path / "sessions"
+    blocker.write_text("", encoding="utf-8")
+    (problem,) = problems_for(SESSION_DIR=str(blocker))
+    assert problem.startswith(f"SESSION_DIR={str(blocker)!r}: a file, not a directory;")
+    (problem,) = problems_for(SESSION_DIR=str(blocker / "bot" / "x"))
+    assert f"cannot be created: {str(blocker)!r} is a file in the way; expected a directory" in (
+        problem
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_session_dir_under_a_read_only_directory(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    (problem,) = problems_for(SESSION_DIR=str(locked / "sessions"))
+    assert f"cannot be created: {str(locked)!r} is not writable" in problem
