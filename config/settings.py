@@ -1,9 +1,16 @@
 """Frozen, validated settings read from the environment and a ``.env`` file.
 
-Every variable is one row of :data:`_VARS` (name, field, kind); the kind
-parses the text and says what it accepts, and the field's default in
-:class:`Settings` applies when the variable is unset or empty. A bad value is
-reported as ``NAME='value': expected ...``, all bad values at once.
+Every variable is one row of ``config.variables.VARIABLES`` (name, field,
+kind); the kind parses the text and says what it accepts, and the field's
+default in :class:`Settings` applies when the variable is unset or empty. A bad
+value is reported as ``NAME='value': [reason; ]expected ...``, all bad values
+at once, secrets masked.
+
+pydantic-settings was tried in place of this reader and was not adopted: its
+own parsing is laxer than these kinds ("1_000" and "2.0" as integers), so every
+field still needed one; python-dotenv skips a malformed ``.env`` line with only
+a log warning; a consistency rule is not run once a field has failed; and
+``Settings()`` would read the process environment.
 """
 
 from __future__ import annotations
@@ -12,92 +19,25 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from config.parsers import (
-    API_HASH,
-    BOOLEAN,
-    BOT_TOKEN,
-    COLLECTION_NAME,
-    DATABASE_NAME,
-    DATE_ORDER,
-    FILE_PATH,
-    LANGUAGES,
-    MONGO_URI,
-    TIMEZONE,
-    Kind,
-    bounded_float,
-    bounded_int,
-    duration,
-    id_set,
-    id_tuple,
-    parse_env_text,
-    positive_int,
-    text,
-)
+from config.envfile import parse_env_text
+from config.parsers import Invalid
+from config.variables import ENV_VARS, VARIABLES, ConfigError
+
+__all__ = ["DEFAULT_ENV_FILE", "ENV_VARS", "ConfigError", "Settings", "load_settings"]
 
 DEFAULT_ENV_FILE: Final = ".env"
 DEFAULT_TERMS: Final = (
     "This bot sends announcements to its users. Tap Accept to receive them;"
     " you can block the bot at any time to stop them."
 )
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; ``problems`` holds one line per bad variable."""
-
-    def __init__(self, *problems: str) -> None:
-        super().__init__(*problems)
-        self.problems: tuple[str, ...] = problems
-
-    def __str__(self) -> str:
-        lines = "\n".join(f"  {problem}" for problem in self.problems)
-        return f"invalid configuration ({len(self.problems)} problem(s)):\n{lines}"
-
-
-@dataclass(frozen=True, slots=True)
-class _Var:
-    env: str
-    field: str
-    kind: Kind[Any]
-
-    def problem(self, shown: str) -> str:
-        return f"{self.env}={shown}: expected {self.kind.accepts}"
-
-
-_IDS = "positive Telegram user ids separated by commas or spaces"
-_RATE = "a number of messages per second"
-_WORKERS = "a number of concurrent senders"
-_EVERY = "a number of recipients between progress reports"
-
-_VARS: Final[tuple[_Var, ...]] = (
-    _Var("API_ID", "api_id", positive_int("the api_id from my.telegram.org")),
-    _Var("API_HASH", "api_hash", API_HASH),
-    _Var("BOT_TOKEN", "bot_token", BOT_TOKEN),
-    _Var("MONGO_URI", "mongo_uri", MONGO_URI),
-    _Var("MONGO_DB", "mongo_db", DATABASE_NAME),
-    _Var("ADMIN_IDS", "admin_ids", id_set(_IDS)),
-    _Var("USERS_COLLECTION", "users_collection", COLLECTION_NAME),
-    _Var("BROADCAST_RATE_LIMIT", "rate_limit", bounded_float(_RATE, 0, 1000)),
-    _Var("BROADCAST_CONCURRENCY", "concurrency", bounded_int(_WORKERS, 1, 256)),
-    _Var("BROADCAST_PROGRESS_INTERVAL", "progress_interval", bounded_int(_EVERY, 1, 1_000_000)),
-    _Var("BROADCAST_TEST_MODE", "test_mode", BOOLEAN),
-    _Var("BROADCAST_TEST_USERS", "test_users", id_tuple(_IDS)),
-    _Var("TIMEZONE", "timezone", TIMEZONE),
-    _Var("DATE_LANGUAGES", "date_languages", LANGUAGES),
-    _Var("DATE_ORDER", "date_order", DATE_ORDER),
-    _Var("SCHEDULE_MISFIRE_GRACE", "misfire_grace_s", duration("the grace", 0, 7 * 86400)),
-    _Var("SEGMENTS_FILE", "segments_file", FILE_PATH),
-    _Var("REQUIRE_TERMS", "require_terms", BOOLEAN),
-    _Var("TERMS_TEXT", "terms_text", text("any text", lambda value: bool(value.strip()))),
-)
-
-ENV_VARS: Final[Mapping[str, str]] = MappingProxyType({var.env: var.field for var in _VARS})
-"""Every environment variable read by :func:`load_settings` -> its ``Settings`` field."""
+FREE_RATE_LIMIT: Final = 30.0
+"""About what Telegram lets a bot send per second without paid broadcasts."""
 
 _CREDENTIALS: Final = ("API_ID", "API_HASH", "BOT_TOKEN")
+_MINUTE, _HOUR = 60.0, 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,19 +45,35 @@ class Settings:
     """The bot's configuration; see ``.env.example`` for each variable.
 
     Values are checked on construction, so an instance is always valid.
-    Secrets (``api_hash``, ``bot_token``, ``mongo_uri``) are left out of repr.
+    Secrets (``api_hash``, ``bot_token``, ``session_string``, ``mongo_uri``)
+    are left out of repr.
 
     Attributes:
         api_id: ``API_ID``; None when unset (the demo needs no credentials).
         api_hash: ``API_HASH``; None when unset.
         bot_token: ``BOT_TOKEN``; None when unset.
+        session_dir: ``SESSION_DIR``, where the standalone bot keeps hydrogram
+            session files; an existing directory or one that can be created.
+        session_string: ``SESSION_STRING``, a hydrogram session string, for
+            containers without a disk; None when unset.
+        session_store: ``SESSION_STORE``, ``file`` (in ``session_dir``) or
+            ``mongo``: where the bot's auth key lives.
         mongo_uri: ``MONGO_URI``.
         mongo_db: ``MONGO_DB``, the database name.
         admin_ids: ``ADMIN_IDS``, users allowed to run admin commands.
         users_collection: ``USERS_COLLECTION``, where the bot's users live.
         rate_limit: ``BROADCAST_RATE_LIMIT``, messages per second, all workers together.
+        paid_broadcast: ``PAID_BROADCAST``, opts in to Telegram's paid broadcasts
+            (up to 1000 msg/s, Stars per message over the free limit).
         concurrency: ``BROADCAST_CONCURRENCY``, concurrent send workers.
         progress_interval: ``BROADCAST_PROGRESS_INTERVAL``, recipients between reports.
+        in_doubt_retry_window_s: ``IN_DOUBT_RETRY_WINDOW``: recipients whose send
+            was in flight when the bot stopped are retried once (same random_id)
+            if their claim is younger than this; 0 is strict at-most-once.
+        db_outage_limit_s: ``DB_OUTAGE_LIMIT``, how long a broadcast waits out an
+            unreachable database before it stops (to be resumed).
+        pause_reminder_s: ``PAUSE_REMINDER``, when to remind the admin of a paused
+            broadcast; 0 never.
         test_mode: ``BROADCAST_TEST_MODE``; broadcasts go only to ``test_users``.
         test_users: ``BROADCAST_TEST_USERS``, required when ``test_mode`` is on.
         timezone: ``TIMEZONE``, an IANA name; see :attr:`tz`.
@@ -129,6 +85,8 @@ class Settings:
         require_terms: ``REQUIRE_TERMS``, /start asks users to accept ``terms_text``
             and only those who did receive broadcasts.
         terms_text: ``TERMS_TEXT``, what users accept.
+        metrics_port: ``METRICS_PORT``, where metrics are served; None is off.
+        log_level: ``LOG_LEVEL``: DEBUG, INFO, WARNING or ERROR.
 
     Raises:
         ConfigError: On construction, listing every invalid field.
@@ -137,22 +95,31 @@ class Settings:
     api_id: int | None = None
     api_hash: str | None = field(default=None, repr=False)
     bot_token: str | None = field(default=None, repr=False)
+    session_dir: str = "."
+    session_string: str | None = field(default=None, repr=False)
+    session_store: str = "file"
     mongo_uri: str = field(default="mongodb://localhost:27017", repr=False)
     mongo_db: str = "broadcast_manager"
     admin_ids: frozenset[int] = frozenset()
     users_collection: str = "users"
     rate_limit: float = 25.0
+    paid_broadcast: bool = False
     concurrency: int = 16
     progress_interval: int = 100
+    in_doubt_retry_window_s: float = _HOUR
+    db_outage_limit_s: float = 10 * _MINUTE
+    pause_reminder_s: float = 24 * _HOUR
     test_mode: bool = False
     test_users: tuple[int, ...] = ()
     timezone: str = "UTC"
     date_languages: tuple[str, ...] = ("en", "ru")
     date_order: str | None = None
-    misfire_grace_s: float = 3600.0
+    misfire_grace_s: float = _HOUR
     segments_file: str | None = None
     require_terms: bool = False
     terms_text: str = DEFAULT_TERMS
+    metrics_port: int | None = None
+    log_level: str = "INFO"
 
     def __post_init__(self) -> None:
         problems = [*self._field_problems(), *self._consistency_problems()]
@@ -161,11 +128,12 @@ class Settings:
 
     def _field_problems(self) -> list[str]:
         problems = []
-        for var in _VARS:
+        for var in VARIABLES:
             value = getattr(self, var.field)
-            if value is not None and not var.kind.valid(value):
+            reason = None if value is None else var.kind.refusal(value)
+            if reason is not None:
                 shown = var.kind.show(value) if isinstance(value, str) else repr(value)
-                problems.append(var.problem(shown))
+                problems.append(var.problem(shown, reason))
         return problems
 
     def _consistency_problems(self) -> list[str]:
@@ -202,6 +170,18 @@ class Settings:
         """The configured time zone."""
         return ZoneInfo(self.timezone)
 
+    @property
+    def rate_warning(self) -> str | None:
+        """A warning to log at start when the rate is above Telegram's free limit, else None."""
+        if self.rate_limit <= FREE_RATE_LIMIT or self.paid_broadcast:
+            return None
+        return (
+            f"BROADCAST_RATE_LIMIT={self.rate_limit:g}: Telegram allows a bot about"
+            f" {FREE_RATE_LIMIT:g} messages per second for free; expect FloodWaits"
+            " (every sender pauses), or set PAID_BROADCAST=true for paid broadcasts"
+            " (up to 1000 msg/s, Stars per message over the free limit)"
+        )
+
     def missing_credentials(self) -> list[str]:
         """Names of the unset credential variables, in .env.example order."""
         values = (self.api_id, self.api_hash, self.bot_token)
@@ -232,14 +212,14 @@ def load_settings(
     env = os.environ if environ is None else environ
     file_values, problems = _read_env_file(env_file)
     values: dict[str, Any] = {}
-    for var in _VARS:
+    for var in VARIABLES:
         raw = (env.get(var.env) or "").strip() or file_values.get(var.env, "").strip()
         if not raw:
             continue
         try:
             values[var.field] = var.kind.parse(raw)
-        except ValueError:
-            problems.append(var.problem(var.kind.show(raw)))
+        except Invalid as exc:
+            problems.append(var.problem(var.kind.show(raw), str(exc)))
     return _build(values, problems)
 
 
