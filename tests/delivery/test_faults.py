@@ -135,6 +135,7 @@ async def test_a_transient_error_reading_the_source_is_retried(
     db: Database, make_sim: MakeSim
 ) -> None:
     sim = await make_sim(FlakySource)
+    assert isinstance(sim, FlakySource)
     users = await seed(db, sim, range(100, 110))
     source = await sim.seed_message(ADMIN, media="photo", caption="Sale")
     sim.failures = 2
