@@ -17,6 +17,7 @@ from typing import Any
 import hydrogram
 
 from bot.delivery.limiter import Clock, RateLimiter, Throttle
+from bot.delivery.outage import OutagePolicy
 from bot.delivery.pipeline import Pipeline
 from bot.delivery.ports import PipelineConfig, Ports, WallClock
 from bot.delivery.service import BroadcastService, TestMode
@@ -47,6 +48,8 @@ class Tuning:
     users_collection: str = "users"
     test_mode: TestMode = field(default_factory=TestMode)
     segments: SegmentCatalog = field(default_factory=SegmentCatalog)
+    in_doubt_window_s: float = 3600.0
+    outage_limit_s: float = 600.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tuning:
@@ -66,6 +69,8 @@ class Tuning:
             users_collection=settings.users_collection,
             test_mode=TestMode(settings.test_mode, settings.test_users),
             segments=catalog,
+            in_doubt_window_s=settings.in_doubt_retry_window_s,
+            outage_limit_s=settings.db_outage_limit_s,
         )
 
 
@@ -122,7 +127,10 @@ def build_core(
         store, ledger, users, sender, throttle, clock, wall_clock, compile_target=compile_target
     )
     config = config or PipelineConfig(
-        concurrency=tuning.concurrency, progress_every=tuning.progress_every
+        concurrency=tuning.concurrency,
+        progress_every=tuning.progress_every,
+        in_doubt_window_s=tuning.in_doubt_window_s,
+        outage=OutagePolicy(limit_s=tuning.outage_limit_s),
     )
     pipeline = Pipeline(ports, config)
     service = BroadcastService(store, pipeline, wall_clock, tuning.test_mode)

@@ -143,9 +143,7 @@ async def install(
         assert context is not None  # set below, before any broadcast can run
         return await admin_zone(context, admin_id)
 
-    board = StatusBoard(
-        client, core, zone_of, remind_after_s=getattr(settings, "pause_reminder_s", 86_400.0)
-    )
+    board = StatusBoard(client, core, zone_of, remind_after_s=settings.pause_reminder_s)
     queue = BroadcastQueue(
         core,
         board.status_for,
