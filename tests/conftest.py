@@ -12,6 +12,7 @@ import pytest
 
 from bot.admin.handlers import Timing
 from bot.admin.install import BroadcastBot, install
+from bot.delivery.ports import PipelineConfig
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.inmemory import in_memory_database
 from bot.storage.mongo import Database
@@ -84,8 +85,9 @@ async def launch(
     """Install bot instances on the simulator, the database, the job store and ``clock``.
 
     Keyword arguments: ``rate``, ``ask_timeout_s``, ``record_users``, ``holder``,
-    ``jobs`` (another job store factory), ``sweep_every_s``; the rest are settings.
-    Every instance is stopped at the end.
+    ``jobs`` (another job store factory), ``sweep_every_s``, ``client`` (another
+    connection to the simulated Telegram), ``refresh_s`` (waiting messages), ``config``;
+    the rest are settings. Every instance is stopped at the end.
     """
     bots: list[BroadcastBot] = []
 
@@ -97,16 +99,19 @@ async def launch(
         holder: str | None = None,
         jobs: Callable[[], Any] | None = None,
         sweep_every_s: float = 0.5,
+        client: TelegramSimulator | None = None,
+        refresh_s: float = 30.0,
+        config: PipelineConfig = FAST,
         **settings: Any,
     ) -> BroadcastBot:
         options = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=rate, **settings)
         scheduler = quick_scheduler(jobs or job_store, holder=holder, sweep_every_s=sweep_every_s)
         bot = await install(
-            sim,
+            client or sim,
             db,
             options,
-            config=FAST,
-            timing=Timing(ask_timeout_s),
+            config=config,
+            timing=Timing(ask_timeout_s, status_refresh_s=refresh_s),
             record_users=record_users,
             scheduler=scheduler,
             wall_clock=clock,

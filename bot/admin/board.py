@@ -127,7 +127,7 @@ class StatusBoard:
         for place, bid in enumerate(self._waiting):
             doc = await self.core.store.get(bid)
             where = doc.get("progress_message")
-            if not where or doc["status"] not in (BroadcastStatus.QUEUED, BroadcastStatus.RUNNING):
+            if not where or bid == self._current or not _waits(doc["status"], ahead):
                 continue
             before = self._waiting[:place]
             text = waiting_text(bid, place + (self._current is not None), ahead, before)
@@ -208,6 +208,11 @@ class StatusBoard:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _waits(status: str, ahead: str | None) -> bool:
+    """Queued; or resumed (running) while another one sends."""
+    return status == BroadcastStatus.QUEUED or (status == BroadcastStatus.RUNNING and bool(ahead))
 
 
 def waiting_text(bid: str, ahead_count: int, current: str | None, before: list[str]) -> str:

@@ -143,7 +143,14 @@ async def install(
         assert context is not None  # set below, before any broadcast can run
         return await admin_zone(context, admin_id)
 
-    board = StatusBoard(client, core, zone_of, remind_after_s=settings.pause_reminder_s)
+    timing = timing or Timing()
+    board = StatusBoard(
+        client,
+        core,
+        zone_of,
+        remind_after_s=settings.pause_reminder_s,
+        refresh_s=timing.status_refresh_s,
+    )
     queue = BroadcastQueue(
         core,
         board.status_for,
@@ -152,7 +159,7 @@ async def install(
         on_moved=board.moved,
     )
     context = BotContext(
-        client, core, queue, settings, timing or Timing(), records_users=record_users, board=board
+        client, core, queue, settings, timing, records_users=record_users, board=board
     )
     bot = BroadcastBot(core, queue, context, board)
     registered = [(h, group) for h in handlers(context, all_callbacks=all_callbacks)]

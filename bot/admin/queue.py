@@ -123,7 +123,8 @@ class BroadcastQueue:
         """
         self._wake.set()
         with contextlib.suppress(StorageUnavailableError):
-            await self._read()
+            # Only the instance that sends shows places: a standby's view may be stale.
+            await self._read(notify=self._task is not None and not self._task.done())
         return self.ahead_of(broadcast_id)
 
     def ahead_of(self, broadcast_id: str) -> int | None:
@@ -161,7 +162,7 @@ class BroadcastQueue:
                 return bid
         return None
 
-    async def _read(self) -> list[tuple[str, str]]:
+    async def _read(self, *, notify: bool = True) -> list[tuple[str, str]]:
         """Running and queued broadcasts, in the order they run; remembers the order."""
         docs = await self.core.store.with_status([BroadcastStatus.RUNNING, BroadcastStatus.QUEUED])
         docs.sort(key=_rank)
@@ -169,7 +170,8 @@ class BroadcastQueue:
         waiting = [bid for bid, _ in order]
         if waiting != self._waiting:
             self._waiting = waiting
-            await self._tell(self.on_moved, waiting, self._current)
+            if notify:
+                await self._tell(self.on_moved, waiting, self._current)
         return order
 
     async def _run(self, bid: str) -> None:

@@ -36,10 +36,12 @@ EXPIRED = "This button has expired."
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """How long an admin has to answer the bot."""
+    """How long an admin has to answer the bot; how often waiting broadcasts are redrawn."""
 
     ask_timeout_s: float = 60.0
     confirm_ttl: timedelta = timedelta(minutes=10)
+    #: Waiting broadcasts' status messages are refreshed (and pause reminders checked) this often.
+    status_refresh_s: float = 30.0
 
 
 @dataclass(slots=True)

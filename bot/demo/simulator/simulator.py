@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from hydrogram import raw, utils
 
@@ -285,6 +286,17 @@ class TelegramSimulator(SimulatedClient):
     def callback_answers(self) -> list[CallbackAnswer]:
         """The bot's answers to callback queries, in order."""
         return list(self.world.callback_answers)
+
+    def another_connection(self, name: str, cls: type[TelegramSimulator] | None = None) -> Any:
+        """Another client of the same bot on the same simulated Telegram: a second instance.
+
+        It has its own peer storage and dispatcher (updates fed to it run its handlers
+        only) and shares everything Telegram knows: users, chats, messages, limits.
+        ``cls`` picks a subclass (e.g. one whose answers are slowed). Start it yourself.
+        """
+        other = (cls or TelegramSimulator)(name, workers=self.workers, cold=self.cold)
+        other.world = self.world
+        return other
 
     def _author_in(self, chat_id: int) -> int | None:
         if chat_id > 0:
