@@ -86,7 +86,8 @@ async def launch(
 
     Keyword arguments: ``rate``, ``ask_timeout_s``, ``record_users``, ``holder``,
     ``jobs`` (another job store factory), ``sweep_every_s``, ``client`` (another
-    connection to the simulated Telegram), ``refresh_s`` (waiting messages), ``config``;
+    connection to the simulated Telegram), ``refresh_s`` (waiting messages), ``config``,
+    ``database`` (e.g. the test's database behind a fault injector);
     the rest are settings. Every instance is stopped at the end.
     """
     bots: list[BroadcastBot] = []
@@ -102,13 +103,14 @@ async def launch(
         client: TelegramSimulator | None = None,
         refresh_s: float = 30.0,
         config: PipelineConfig = FAST,
+        database: Database | None = None,
         **settings: Any,
     ) -> BroadcastBot:
         options = Settings.for_tests(admin_ids=frozenset({ADMIN}), rate_limit=rate, **settings)
         scheduler = quick_scheduler(jobs or job_store, holder=holder, sweep_every_s=sweep_every_s)
         bot = await install(
             client or sim,
-            db,
+            db if database is None else database,
             options,
             config=config,
             timing=Timing(ask_timeout_s, status_refresh_s=refresh_s),

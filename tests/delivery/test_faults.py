@@ -19,7 +19,7 @@ from pymongo.errors import CursorNotFound
 
 from bot.delivery.content import CopyContent
 from bot.delivery.outage import OutagePolicy, OutageTooLongError
-from bot.delivery.policy import ProgressSnapshot
+from bot.delivery.policy import ProgressSnapshot, RetryPolicy
 from bot.demo.simulator import TelegramSimulator
 from bot.demo.simulator.client import raise_rpc
 from bot.storage.faulty import FaultyDatabase
@@ -64,7 +64,7 @@ def faulty(db: Database, **options: Any) -> tuple[FaultyDatabase, FaultPlan]:
 async def test_a_lost_answer_never_makes_a_second_copy(db: Database, make_sim: MakeSim) -> None:
     sim = await make_sim(lost_answer_rate=0.3, seed=3)
     users = await seed(db, sim, range(100, 400))
-    core = make_core(db, sim)
+    core = make_core(db, sim, retry=RetryPolicy(base_delay_s=0.02))
 
     bid, summary = await broadcast(core)
 

@@ -14,6 +14,7 @@ from bot.delivery.model import BroadcastStatus
 from bot.delivery.service import Audience
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
+from bot.storage.store import MongoBroadcastStore
 from scheduler.book import Schedule, ScheduleBook, occurrence_id, plan
 from scheduler.recurrence import parse_every
 from tests.support import make_core
@@ -187,3 +188,53 @@ async def test_a_broadcast_id_taken_in_the_same_second_is_replaced(
 
     assert (first, second) == ("bc_20261129_120000_aaaa", "bc_20261129_120000_bbbb")
     assert (await book.store.get(second))["message_text"] == "b"
+
+
+class CancelAfterRead(MongoBroadcastStore):
+    """An admin's cancel lands right after the scheduler read the schedule."""
+
+    cancel: str | None = None
+
+    async def get(self, broadcast_id: str) -> dict[str, Any]:
+        doc = await super().get(broadcast_id)
+        if broadcast_id == self.cancel:
+            self.cancel = None
+            await self.transition(
+                broadcast_id, [BroadcastStatus.SCHEDULED], BroadcastStatus.CANCELLED, at=NOW, by=1
+            )
+        return doc
+
+
+async def test_a_schedule_cancelled_while_firing_creates_no_run(
+    db: Database, book: ScheduleBook
+) -> None:
+    racing = CancelAfterRead(db)
+    racy = ScheduleBook(racing, book.service)
+    bid = await scheduled(book, Schedule(NOW, "UTC", parse_every("day 12:00")))
+    racing.cancel = bid
+
+    assert await racy.fire(bid, NOW) is None
+
+    assert await db["broadcasts"].count_documents({"schedule_id": bid}) == 0
+    assert (await book.store.get(bid))["status"] == "cancelled"
+
+
+async def test_a_run_owed_by_a_crash_between_advance_and_insert_is_created_once(
+    book: ScheduleBook,
+) -> None:
+    bid = await scheduled(book, Schedule(NOW, "UTC", parse_every("day 12:00")))
+    fired = await book.fire(bid, NOW)
+    assert fired is not None
+    # As if the process died after the advance: the run is gone, the debt recorded.
+    await book.store.docs.delete_one({"_id": fired.broadcast_id})
+    pending = {"id": fired.broadcast_id, "at": NOW, "status": "queued", "fired_at": NOW}
+    await book.store.update(bid, {"pending_run": pending})
+
+    (owed,) = await book.store.with_pending_runs()
+    again = await book.settle_pending(owed)
+
+    assert again is not None
+    assert again.broadcast_id == fired.broadcast_id
+    assert (await book.store.get(fired.broadcast_id))["status"] == "queued"
+    assert await book.store.with_pending_runs() == []
+    assert await book.settle_pending(owed) is None  # a second sweep finds it there

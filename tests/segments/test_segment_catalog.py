@@ -19,7 +19,7 @@ from segments import (
     SegmentFileError,
     load_catalog,
 )
-from segments.validation import filter_problems
+from segments.validation import anchoring_problem, filter_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
@@ -136,6 +136,28 @@ def test_forbidden_operators_are_refused(tmp_path: Path, query: str, operator: s
     assert len(error.problems) == 1
     assert error.problems[0].startswith('segment "vip": ')
     assert operator in error.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        ("^a|b", "has | outside parentheses"),
+        ("^ab|^cd", "has | outside parentheses"),
+        ("^.*x", "starts with a wildcard"),
+        ("^.+x", "starts with a wildcard"),
+        ("^(.*x)", "starts with a wildcard"),
+        ("\\\\A.*x", "starts with a wildcard"),
+    ],
+)
+def test_a_regex_that_forces_a_full_scan_is_refused(tmp_path: Path, pattern: str, why: str) -> None:
+    error = problems_of(tmp_path, one_segment(f'{{ name = {{ "$regex" = "{pattern}" }} }}'))
+    assert len(error.problems) == 1
+    assert why in error.problems[0]
+
+
+@pytest.mark.parametrize("pattern", ["^ab", "^(a|b)", "^[|]x", "^a\\\\|b", "\\\\Aab", "^de.*"])
+def test_anchored_prefix_regexes_are_accepted(pattern: str) -> None:
+    assert anchoring_problem(pattern.replace("\\\\", "\\")) is None
 
 
 @pytest.mark.parametrize(
