@@ -21,6 +21,7 @@ from tests.botkit import (
     button,
     confirmation,
     eventually,
+    marked,
     press,
     running,
     send_now,
@@ -68,7 +69,8 @@ async def test_text_broadcast_reaches_everyone_once_and_ends_in_a_summary(
 
     assert "👥 Recipients: 6" in (confirm.text or "")
     assert "🎯 Target: all users" in (confirm.text or "")
-    assert "📝 Message: <b>Big</b> news" in (confirm.text or "")
+    assert "📝 Message: Big news" in (confirm.text or "")  # as recipients will see it
+    assert marked(confirm) == [("bold", "Big")]
     assert "Estimated time" in (confirm.text or "")
     bid = broadcast_id(confirm)
     assert (await db["broadcasts"].find_one({"_id": bid}))["status"] == "draft"
