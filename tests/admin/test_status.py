@@ -21,7 +21,7 @@ from bot.admin.status import (
 from bot.app import utc_now
 from bot.delivery.model import new_broadcast_id
 from bot.delivery.policy import ProgressSnapshot
-from bot.delivery.report import Summary
+from bot.delivery.report import Summary, summary_text
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
 from tests.support import ADMIN, create_running, make_core, seed
@@ -149,6 +149,25 @@ async def test_a_run_edits_the_status_message_then_the_summary_replaces_it(
     assert f"✅ Successfully Sent: {len(users)}" in final.text
     assert "👤 By: @admin" in final.text
     assert final.buttons == ()
+
+
+@pytest.mark.parametrize(
+    ("status", "title", "ended"),
+    [
+        ("completed", "✅ BROADCAST COMPLETED", "📅 Completed: "),
+        ("cancelled", "🛑 BROADCAST CANCELLED", "📅 Cancelled: "),
+        ("failed", "⚠️ BROADCAST STOPPED", "📅 Stopped: "),
+    ],
+)
+def test_the_summary_says_how_it_ended(status: str, title: str, ended: str) -> None:
+    ending = summary(status)
+    lines = summary_text(ending, by="Admin (1000001)").splitlines()
+
+    assert lines[0] == title
+    assert [line for line in lines if line.startswith("📅")] == [
+        f"{ended}{ending.completed_at:%Y-%m-%d %H:%M:%S} UTC"
+    ]
+    assert lines[-1] == "👤 By: Admin (1000001)"
 
 
 async def test_a_paused_snapshot_offers_resume(sim: TelegramSimulator) -> None:

@@ -250,6 +250,7 @@ async def _discard(ctx: BotContext, query: CallbackQuery, broadcast_id: str) -> 
         BroadcastStatus.CANCELLED,
         at=ctx.now(),
         by=query.from_user.id,
+        fields={"discarded": True},  # never confirmed: the history leaves it out
     )
     if moved is None:
         await query.answer(ALREADY_STARTED)

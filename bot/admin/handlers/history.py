@@ -13,9 +13,10 @@ from bot.admin.handlers.context import BotContext
 from bot.admin.handlers.schedule import admin_zone
 from bot.delivery.errors import BroadcastNotFoundError
 from bot.delivery.model import ACTIVE, BroadcastStatus, as_utc
-from bot.delivery.report import ERROR_LABELS, duration_text, percent
+from bot.delivery.report import ERROR_LABELS, duration_text, percent, person
 
 FILTER_SHOWN = 300
+FIRST_WORDS = 60
 UTC_ZONE = ZoneInfo("UTC")
 STATUS_ICONS = {
     "draft": "📝",
@@ -35,7 +36,7 @@ async def on_history(ctx: BotContext, message: Message, request: HistoryRequest)
     chat_id = message.chat.id
     zone = await admin_zone(ctx, message.from_user.id)
     if request.broadcast_id is None:
-        docs = await ctx.core.store.recent(request.limit)
+        docs = await ctx.core.store.recent(request.limit, drafts=False)
         text = history_text(docs, zone) if docs else "No broadcasts yet."
     else:
         try:
@@ -67,17 +68,20 @@ async def on_cancel(ctx: BotContext, message: Message, request: CancelRequest) -
 
 
 def history_text(docs: list[dict[str, Any]], zone: ZoneInfo = UTC_ZONE) -> str:
-    """One block per broadcast: id, status, when, who, target, sent/total, success rate."""
-    blocks = [f"📜 Last {len(docs)} broadcast(s)"]
+    """One block per broadcast: id, status, when, who, target, sent/total, success rate,
+    first words."""
+    blocks = [f"📜 Last {len(docs)} broadcast(s) (drafts never confirmed are not listed)"]
     for doc in docs:
         sent, total = int(doc.get("sent_count") or 0), doc.get("total_users")
         rate = doc.get("success_rate")
         figures = f"{sent:,}/{total:,}" if isinstance(total, int) else f"{sent:,}/?"
         if isinstance(rate, int | float):
             figures += f" ({rate * 100:.1f}%)"
+        when = _when(doc.get("created_at"), zone)
         blocks.append(
             f"{STATUS_ICONS.get(doc['status'], '•')} {doc['broadcast_id']} · {doc['status']}\n"
-            f"   {_when(doc.get('created_at'), zone)} · by {_who(doc)} · {_target(doc)} · {figures}"
+            f"   {when} · by {_who(doc)} · {_target(doc)} · {figures}\n"
+            f"   💬 {first_words(doc)}"
         )
     return "\n\n".join(blocks)
 
@@ -127,6 +131,13 @@ def record_text(doc: dict[str, Any], zone: ZoneInfo = UTC_ZONE) -> str:
     return "\n".join(lines)
 
 
+def first_words(doc: dict[str, Any]) -> str:
+    """The start of a broadcast's text, or what it copies (``photo: caption``)."""
+    words = str(doc.get("message_text") or f"({doc.get('message_type') or 'message'})")
+    words = " ".join(words.split())  # one line
+    return words if len(words) <= FIRST_WORDS else words[: FIRST_WORDS - 1] + "…"
+
+
 def _how_targeted(doc: dict[str, Any], zone: ZoneInfo) -> list[str]:
     """The filter the segments compiled to when sending started, shortened."""
     target = doc.get("target") or {}
@@ -156,8 +167,7 @@ def _when(value: Any, zone: ZoneInfo) -> str:
 
 
 def _who(doc: dict[str, Any]) -> str:
-    name = doc.get("admin_username")
-    return f"{name} ({doc.get('admin_id')})" if name else str(doc.get("admin_id"))
+    return person(doc.get("admin_username"), doc.get("admin_id"))
 
 
 def _target(doc: dict[str, Any]) -> str:
