@@ -83,10 +83,14 @@ async def test_confirmation_repeats_the_time_in_the_admins_zone(
 
     await sim.feed_message(ADMIN, "/broadcast_schedule tomorrow 9am | Good morning")
 
-    text = last(sim).text or ""
+    confirm = last(sim)
+    text = confirm.text or ""
     assert "⏰ When: Mon 30 Nov 2026 09:00 Asia/Tashkent, in 15 h 14 m" in text
     assert await db["broadcasts"].count_documents({"status": "draft"}) == 1
     assert await db["broadcasts"].count_documents({"status": "scheduled"}) == 0
+    await sim.feed_message(ADMIN, "/broadcast_history")
+    assert texts(sim)[-1] == "No broadcasts yet."  # a draft is not history yet
+    await press(sim, confirm, "Schedule")
     await sim.feed_message(ADMIN, "/broadcast_history")
     assert "2026-11-29 17:46 Asia/Tashkent" in texts(sim)[-1]  # history in the admin's zone
 

@@ -11,6 +11,7 @@ from bot.admin.commands import CancelRequest, HistoryRequest
 from bot.admin.handlers import controls
 from bot.admin.handlers.context import BotContext
 from bot.admin.handlers.schedule import admin_zone
+from bot.admin.status import cancel_question
 from bot.delivery.errors import BroadcastNotFoundError
 from bot.delivery.model import ACTIVE, BroadcastStatus, as_utc
 from bot.delivery.report import ERROR_LABELS, duration_text, percent, person
@@ -47,24 +48,36 @@ async def on_history(ctx: BotContext, message: Message, request: HistoryRequest)
 
 
 async def on_cancel(ctx: BotContext, message: Message, request: CancelRequest) -> None:
-    """Cancel a queued, running or paused broadcast."""
+    """Cancel a queued or scheduled broadcast; ask first for one that is sending (or
+    paused) and for a repeating schedule."""
     bid, chat_id = request.broadcast_id, message.chat.id
     try:
         before = await ctx.core.store.get(bid)
     except BroadcastNotFoundError:
         await ctx.say(chat_id, f"No broadcast {bid}.", reply_to=message.id)
         return
-    if await ctx.core.service.cancel(bid, by=message.from_user.id):
-        text = f"🛑 Cancelled {bid}."
-        if before["status"] in ACTIVE:
-            text += " Sending stops within a second; the status message shows the summary."
-        await controls.cancelled_before_start(ctx, before)
-        if before["status"] == BroadcastStatus.SCHEDULED:
-            await ctx.schedules_changed()  # its job goes too
-    else:
-        status = await ctx.core.store.status(bid)
-        text = f"{bid} is already {status.value}: nothing to cancel."
-    await ctx.say(chat_id, text, reply_to=message.id)
+    question = cancel_question_text(before)
+    if question is None:
+        text = await controls.cancel_now(ctx, before, message.from_user.id)
+        await ctx.say(chat_id, text, reply_to=message.id)
+        return
+    asked = await ctx.say(chat_id, question, markup=cancel_question(bid), reply_to=message.id)
+    where = {"chat_id": asked.chat.id, "message_id": asked.id}
+    await ctx.core.store.update(bid, {"cancel_question": where})
+
+
+def cancel_question_text(doc: dict[str, Any]) -> str | None:
+    """ "Cancel it?" with what cancelling would stop; None when nothing is under way."""
+    bid = doc["broadcast_id"]
+    if doc["status"] in ACTIVE:
+        sent, total = int(doc.get("sent_count") or 0), doc.get("total_users")
+        of = f" of {total:,}" if isinstance(total, int) and doc.get("snapshot_complete") else ""
+        state = "is sending" if doc["status"] == BroadcastStatus.RUNNING else "is paused"
+        return f"🛑 Cancel it? {bid} {state}: {sent:,}{of} sent; the rest would not be sent."
+    if controls.repeats(doc):
+        runs = int((doc.get("schedule") or {}).get("runs") or 0)
+        return f"🛑 Cancel it? {bid} repeats ({runs} run(s) so far); no run would follow."
+    return None
 
 
 def history_text(docs: list[dict[str, Any]], zone: ZoneInfo = UTC_ZONE) -> str:

@@ -44,7 +44,7 @@ from bot.telegram.formatting import plain_entities
 log = logging.getLogger(__name__)
 
 CONFIRM_ACTIONS = frozenset({"send", "schedule", "preview", "discard"})
-CONTROL_ACTIONS = frozenset({"pause", "resume", "cancel"})
+CONTROL_ACTIONS = frozenset({"pause", "resume", "cancel", "cancel_yes", "cancel_no"})
 CALLBACK_PREFIX = "bc:"
 SORRY = "⚠️ Sorry, that did not work. Please try again in a little while."
 LOG_HINT = "The bot's log has the details."
