@@ -143,6 +143,26 @@ async def test_a_repeating_broadcast_runs_on_each_occurrence_until_its_end(
     assert template["audit"][-1]["action"] == "ended"
 
 
+async def test_the_runs_of_a_repeating_copy_show_what_they_copy(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    await start()
+    day0 = (datetime.now(UTC) + timedelta(days=1)).replace(hour=7, minute=0, second=0)
+    clock.set(day0)
+    photo = await sim.feed_message(ADMIN, "Weekly sale", media="photo")
+    command = "/broadcast --at 'tomorrow 9:00' --every 'day 09:00'"
+    await sim.feed_message(ADMIN, command, reply_to_message_id=photo)
+    confirm = last(sim)
+    assert await press(sim, confirm, "Schedule") == "🗓 Scheduled"
+    bid = broadcast_id(confirm)
+
+    clock.set(day0 + timedelta(days=1, hours=2, seconds=1))
+    await eventually(lambda: _runs_completed(db, bid, 1))
+    await sim.feed_message(ADMIN, "/broadcast_history")
+
+    assert texts(sim)[-1].count("💬 photo: Weekly sale") == 2  # the schedule and its run
+
+
 async def _runs_completed(db: Database, bid: str, expected: int) -> bool:
     runs = await db["broadcasts"].find({"schedule_id": bid}).to_list(None)
     return len(runs) == expected and all(r["status"] == "completed" for r in runs)
