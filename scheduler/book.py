@@ -208,6 +208,8 @@ class ScheduleBook:
             broadcast_id=str(pending["id"]),
         )
         child |= {"status": status.value, "schedule_id": schedule_id, "occurrence_at": due}
+        # what the schedule shows of its message (a copy's kind and caption) shows on each run
+        child["message_text"] = schedule.get("message_text") or child["message_text"]
         if status is BroadcastStatus.MISSED:
             child["audit"].append({"action": "missed", "by": None, "at": now})
         created = await self.store.insert_once(child)

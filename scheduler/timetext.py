@@ -25,8 +25,13 @@ def format_local(when: datetime, tz: ZoneInfo) -> str:
     return f"{day} {clock} {tz.key}"
 
 
+#: A date further back than this is shown without its distance ("2526 d 1 h ago").
+RELATIVE_PAST = timedelta(days=3)
+
+
 def describe_when(when: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """``when`` in ``tz`` and its distance from ``now``.
+    """``when`` in ``tz`` and its distance from ``now``; the date alone when it is more
+    than :data:`RELATIVE_PAST` ago.
 
     Example: ``Mon 30 Nov 2026 09:00 Asia/Tashkent, in 13 h 30 m``.
 
@@ -35,6 +40,8 @@ def describe_when(when: datetime, now: datetime, tz: ZoneInfo) -> str:
         now: The current time, aware.
         tz: The zone to show the wall clock of.
     """
+    if now - when > RELATIVE_PAST:
+        return format_local(when, tz)
     return f"{format_local(when, tz)}, {relative(when - now)}"
 
 

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from hydrogram import raw
+
 from bot.app import utc_now
 from bot.delivery.ports import PipelineConfig
 from bot.demo.simulator import ReceivedMessage, TelegramSimulator
@@ -63,6 +65,39 @@ def last(sim: TelegramSimulator, chat: int = ADMIN) -> ReceivedMessage:
 
 def texts(sim: TelegramSimulator, chat: int = ADMIN) -> list[str]:
     return [m.text or "" for m in sim.inbox(chat)]
+
+
+#: What a chat app sends for each kind of formatting (the simulator's kind names).
+RAW_ENTITIES: dict[str, type[Any]] = {
+    "bold": raw.types.MessageEntityBold,
+    "italic": raw.types.MessageEntityItalic,
+    "underline": raw.types.MessageEntityUnderline,
+    "spoiler": raw.types.MessageEntitySpoiler,
+    "code": raw.types.MessageEntityCode,
+    "text_url": raw.types.MessageEntityTextUrl,
+    "url": raw.types.MessageEntityUrl,
+    "bot_command": raw.types.MessageEntityBotCommand,
+}
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def entity(kind: str, text: str, part: str, **extra: Any) -> Any:
+    """The entity an app sends for ``part`` (its first occurrence) of ``text``, formatted
+    as ``kind``; offsets in UTF-16 code units, as Telegram counts them."""
+    start = text.index(part)
+    return RAW_ENTITIES[kind](offset=utf16(text[:start]), length=utf16(part), **extra)
+
+
+def marked(message: ReceivedMessage) -> list[tuple[str, str]]:
+    """``(kind, the text it covers)`` of each entity of a received message, in order."""
+    units = (message.text or "").encode("utf-16-le")
+    return [
+        (e.kind, units[2 * e.offset : 2 * (e.offset + e.length)].decode("utf-16-le"))
+        for e in message.entities
+    ]
 
 
 def button(message: ReceivedMessage, label: str) -> bytes:

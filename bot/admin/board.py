@@ -27,7 +27,7 @@ from hydrogram.enums import ParseMode
 from bot.admin.status import StatusMessage, control_buttons
 from bot.app import Core
 from bot.delivery.model import BroadcastStatus, as_utc
-from bot.delivery.report import Summary, percent
+from bot.delivery.report import Summary, percent, person
 
 log = logging.getLogger(__name__)
 
@@ -233,10 +233,12 @@ def _sent_line(doc: dict[str, Any]) -> str:
 
 
 def finished_by(doc: dict[str, Any], summary: Summary) -> str:
-    """Who the summary names: whoever cancelled it, else whoever created it."""
+    """Who the summary names: whoever cancelled it, else whoever created it; the creator
+    by the name the history gives them, anyone else as ``Admin (<id>)``."""
+    creator = doc.get("admin_id")
     if summary.status == "cancelled":
         cancels = [e for e in doc.get("audit") or [] if e.get("action") == "cancelled"]
-        if cancels and cancels[-1].get("by") is not None:
-            return f"Admin ({cancels[-1]['by']})"
-    name = doc.get("admin_username")
-    return f"{name} ({doc.get('admin_id')})" if name else f"Admin ({doc.get('admin_id')})"
+        by = cancels[-1].get("by") if cancels else None
+        if by is not None and by != creator:
+            return person(None, by)
+    return person(doc.get("admin_username"), creator)

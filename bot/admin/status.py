@@ -28,6 +28,8 @@ MAX_CALLBACK_BYTES = 64
 #: For ``filters.regex``: every callback query whose data this module produced.
 CALLBACK_PATTERN = rf"^{CALLBACK_PREFIX}:"
 PAUSE, RESUME, CANCEL = "pause", "resume", "cancel"
+#: The answers to "Cancel it?", which Cancel asks before anything is cancelled.
+CANCEL_YES, CANCEL_NO = "cancel_yes", "cancel_no"
 
 _ACTION = re.compile(r"[a-z][a-z_]*")
 _BROADCAST_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -75,7 +77,10 @@ def parse_callback(data: str | bytes) -> tuple[str, str] | None:
 def control_buttons(
     broadcast_id: str, *, paused: bool, queued: bool = False
 ) -> InlineKeyboardMarkup:
-    """One row: Pause (or Resume when paused) and Cancel; Cancel alone while queued."""
+    """One row: Pause (or Resume when paused) and Cancel; Cancel alone while queued.
+
+    Cancel asks first: :func:`cancel_question` takes the row's place.
+    """
     cancel = InlineKeyboardButton("🛑 Cancel", callback_data=callback_data(CANCEL, broadcast_id))
     if queued:
         return InlineKeyboardMarkup([[cancel]])
@@ -85,6 +90,20 @@ def control_buttons(
         else InlineKeyboardButton("⏸ Pause", callback_data=callback_data(PAUSE, broadcast_id))
     )
     return InlineKeyboardMarkup([[toggle, cancel]])
+
+
+def cancel_question(broadcast_id: str) -> InlineKeyboardMarkup:
+    """ "Cancel it?": Yes cancels, No gives the message its buttons back."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "🛑 Yes, cancel it", callback_data=callback_data(CANCEL_YES, broadcast_id)
+                ),
+                InlineKeyboardButton("↩️ No", callback_data=callback_data(CANCEL_NO, broadcast_id)),
+            ]
+        ]
+    )
 
 
 class StatusMessage:
@@ -116,6 +135,8 @@ class StatusMessage:
         self.broadcast_id = broadcast_id
         self.flood_wait_cap_s = flood_wait_cap_s
         self.finished = False
+        #: Cancel was pressed: progress keeps Yes / No under it until one is pressed.
+        self.asking_cancel = False
         self._quiet_until = float("-inf")
 
     @classmethod
@@ -135,10 +156,13 @@ class StatusMessage:
         now = asyncio.get_running_loop().time()
         if self.finished or now < self._quiet_until:
             return
+        markup = (
+            cancel_question(self.broadcast_id)
+            if self.asking_cancel
+            else control_buttons(self.broadcast_id, paused=snap.paused)
+        )
         try:
-            await self._edit(
-                progress_text(snap), control_buttons(self.broadcast_id, paused=snap.paused)
-            )
+            await self._edit(progress_text(snap), markup)
         except MessageNotModified:
             pass
         except FloodWait as flood:

@@ -72,6 +72,12 @@ class Summary:
         return data
 
 
+def person(name: str | None, user_id: object) -> str:
+    """How a summary or a list names someone: ``boss (1000001)``, ``Admin (1000001)``
+    when the name is not known."""
+    return f"{name or 'Admin'} ({user_id})"
+
+
 def duration_text(seconds: float) -> str:
     """``1h 2m``, ``3m 20s`` or ``12s``."""
     total = round(seconds)
@@ -117,6 +123,8 @@ def progress_text(snap: ProgressSnapshot) -> str:
 
 
 UTC_ZONE = ZoneInfo("UTC")
+#: The label of the summary's end time, by how the run ended.
+ENDED = {"completed": "Completed", "cancelled": "Cancelled", "failed": "Stopped"}
 
 
 def summary_text(summary: Summary, by: str | None = None, zone: ZoneInfo = UTC_ZONE) -> str:
@@ -148,10 +156,11 @@ def summary_text(summary: Summary, by: str | None = None, zone: ZoneInfo = UTC_Z
         for category, count in sorted(summary.errors.items(), key=lambda kv: -kv[1]):
             label = ERROR_LABELS.get(category, category)
             lines.append(f"• {label}: {count:,} ({percent(count, summary.failed)})")
+    ended = ENDED.get(summary.status, "Ended")
     lines += [
         "",
         f"⏱️ Total Time: {duration_text(summary.duration_s)}",
-        f"📅 Completed: {summary.completed_at.astimezone(zone):%Y-%m-%d %H:%M:%S} {zone.key}",
+        f"📅 {ended}: {summary.completed_at.astimezone(zone):%Y-%m-%d %H:%M:%S} {zone.key}",
     ]
     if by:
         lines.append(f"👤 By: {by}")

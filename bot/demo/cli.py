@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 
-from bot.delivery.report import summary_text
+from bot.delivery.report import person, summary_text
 from bot.demo.audience import ADMIN_ID
 from bot.demo.broadcast import run_demo
 from segments import SegmentCatalog, SegmentError
@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps(result))
         return 0
     print()
-    print(summary_text(summary, by=f"Admin (ID: {ADMIN_ID})"))
+    print(summary_text(summary, by=person(None, ADMIN_ID)))  # as the admin bot names them
     print()
     print(
         f"Simulator's record: {result['duplicates']} users got it twice, "

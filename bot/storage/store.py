@@ -160,7 +160,12 @@ class MongoBroadcastStore:
             return False
         return True
 
-    async def recent(self, limit: int) -> list[dict[str, Any]]:
-        """The ``limit`` most recently created broadcasts, newest first."""
-        cursor = self.docs.find({}).sort("created_at", DESCENDING).limit(limit)
+    async def recent(self, limit: int, *, drafts: bool = True) -> list[dict[str, Any]]:
+        """The ``limit`` most recently created broadcasts, newest first.
+
+        With ``drafts`` False, those never confirmed are left out: drafts, and drafts
+        discarded from their confirmation (marked ``discarded``).
+        """
+        query = {} if drafts else {"status": {"$ne": "draft"}, "discarded": {"$ne": True}}
+        cursor = self.docs.find(query).sort("created_at", DESCENDING).limit(limit)
         return [doc async for doc in cursor]

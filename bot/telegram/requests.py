@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import hydrogram
-from hydrogram import raw, utils
-from hydrogram.types import Message
+from hydrogram import enums, raw, utils
+from hydrogram.types import Message, MessageEntity, User
 
+from bot.delivery.content import TextEntity
 from bot.delivery.errors import ContentError
 
 #: Media a copy sends by file id, the caption kept unless noted in :data:`_NO_CAPTION`.
@@ -58,6 +59,25 @@ async def written_entities(entities: Sequence[Any] | None, client: hydrogram.Cli
     for entity in entities:
         entity._client = client  # mentions of users need the client to resolve them
     return [await entity.write() for entity in entities]
+
+
+def message_entities(entities: Sequence[TextEntity]) -> list[MessageEntity]:
+    """Our plain entities as hydrogram's, ready for :func:`written_entities`."""
+    return [_message_entity(entity) for entity in entities]
+
+
+def _message_entity(entity: TextEntity) -> MessageEntity:
+    # hydrogram annotates the user without None, though None is its default.
+    user: Any = None if entity.user_id is None else User(id=entity.user_id)
+    return MessageEntity(
+        type=enums.MessageEntityType[entity.type.upper()],
+        offset=entity.offset,
+        length=entity.length,
+        url=entity.url,
+        user=user,
+        language=entity.language,
+        custom_emoji_id=entity.custom_emoji_id,
+    )
 
 
 def kind_of(message: Message) -> str:

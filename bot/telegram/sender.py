@@ -36,6 +36,7 @@ from bot.telegram.requests import (
     caption_of,
     input_media,
     kind_of,
+    message_entities,
     message_ids,
     random_id_for,
     written_entities,
@@ -84,7 +85,12 @@ class HydrogramSender:
 
     async def _prepare_text(self, content: TextContent) -> PreparedMessage:
         try:
-            parsed = await self.client.parser.parse(content.text, PARSE_MODES[content.parse_mode])
+            if content.parse_mode is ParseMode.ENTITIES:  # formatted in the app: sent as it is
+                entities = await written_entities(message_entities(content.entities), self.client)
+                parsed = {"message": content.text, "entities": entities}
+            else:
+                mode = PARSE_MODES[content.parse_mode]
+                parsed = await self.client.parser.parse(content.text, mode)
         except Exception as error:
             raise ContentError(
                 f"the {content.parse_mode.value} markup is invalid: {error}"

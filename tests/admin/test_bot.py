@@ -21,6 +21,7 @@ from tests.botkit import (
     button,
     confirmation,
     eventually,
+    marked,
     press,
     running,
     send_now,
@@ -68,7 +69,8 @@ async def test_text_broadcast_reaches_everyone_once_and_ends_in_a_summary(
 
     assert "👥 Recipients: 6" in (confirm.text or "")
     assert "🎯 Target: all users" in (confirm.text or "")
-    assert "📝 Message: <b>Big</b> news" in (confirm.text or "")
+    assert "📝 Message: Big news" in (confirm.text or "")  # as recipients will see it
+    assert marked(confirm) == [("bold", "Big")]
     assert "Estimated time" in (confirm.text or "")
     bid = broadcast_id(confirm)
     assert (await db["broadcasts"].find_one({"_id": bid}))["status"] == "draft"
@@ -187,6 +189,25 @@ async def test_preview_command_sends_to_the_admin_only(
     assert await db["broadcasts"].count_documents({}) == 0
 
 
+async def test_preview_alone_asks_for_the_message_to_preview(
+    sim: TelegramSimulator, db: Database, start: Start
+) -> None:
+    await start(ask_timeout_s=0.05)
+    await sim.feed_message(ADMIN, "/broadcast_preview")
+    assert texts(sim)[-1].startswith("✍️ Send me the message to preview:")
+
+    await sim.feed_message(ADMIN, "Clip of the week", media="video")
+
+    preview, note = sim.inbox(ADMIN)[-2:]
+    assert (preview.media, preview.text) == ("video", "Clip of the week")
+    assert (note.text or "").startswith("👀 Preview")
+    await sim.feed_message(ADMIN, "/broadcast_preview")
+    await eventually(lambda: as_awaitable(texts(sim)[-1].startswith("⏰ Timed out")))
+    assert "Send /broadcast_preview again" in texts(sim)[-1]
+    assert all(sim.inbox(user) == [] for user in USERS)
+    assert await db["broadcasts"].count_documents({}) == 0
+
+
 async def test_preview_button_sends_the_draft_to_the_admin(
     sim: TelegramSimulator, db: Database, bot: BroadcastBot
 ) -> None:
@@ -217,6 +238,7 @@ async def test_history_lists_and_details_broadcasts(
     assert "completed" in listing
     assert "5/6 (83.3%)" in listing
     assert "by boss (1000001)" in listing
+    assert "💬 First" in listing
     assert "💬 First" in record
     assert "User blocked the bot: 1" in record
     assert "confirmed by 1000001" in record
@@ -228,6 +250,7 @@ async def test_history_of_fifty_long_broadcasts_comes_in_several_messages(
 ) -> None:
     for n in range(50):
         await sim.feed_message(ADMIN, f"/broadcast {n} " + "long words " * 20)
+    await db["broadcasts"].update_many({}, {"$set": {"status": "completed"}})  # as if sent
     before = len(sim.inbox(ADMIN))
 
     await sim.feed_message(ADMIN, "/broadcast_history 50")
@@ -235,8 +258,34 @@ async def test_history_of_fifty_long_broadcasts_comes_in_several_messages(
     parts = texts(sim)[before:]
     assert len(parts) > 1
     assert all(len(part) <= 4096 for part in parts)
-    assert sum(part.count("📝 bc_") for part in parts) == 50  # every draft listed once
+    assert sum(part.count("✅ bc_") for part in parts) == 50  # every broadcast listed once
     assert not any("Something went wrong" in part for part in parts)
+
+
+async def test_history_leaves_out_drafts_never_confirmed_and_names_what_was_sent(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    photo = await sim.feed_message(ADMIN, "Sale today, everything must go", media="photo")
+    copied = await send_now(sim, db, "/broadcast", reply_to_message_id=photo)
+    album = await sim.seed_album(ADMIN, ["photo", "video"])
+    await send_now(sim, db, "/broadcast", reply_to_message_id=album[0])
+    await send_now(sim, db, "/broadcast <b>Big</b> news " + "and more " * 20)
+    await confirmation(sim, "/broadcast Left waiting")
+    discarded = await confirmation(sim, "/broadcast Thought better of it")
+    await press(sim, discarded, "Cancel")
+
+    await sim.feed_message(ADMIN, "/broadcast_history")
+
+    listing = texts(sim)[-1]
+    assert listing.startswith("📜 Last 3 broadcast(s)")
+    assert "💬 photo: Sale today, everything must go" in listing
+    assert "💬 an album" in listing
+    assert "💬 Big news and more and more" in listing  # as recipients read it, cut short
+    assert "…" in listing
+    assert "Left waiting" not in listing
+    assert "Thought better" not in listing
+    await sim.feed_message(ADMIN, f"/broadcast_history {copied}")
+    assert "💬 photo: Sale today, everything must go" in texts(sim)[-1]
 
 
 async def test_cancel_button_on_draft_and_command_on_unknown_id(
@@ -261,7 +310,8 @@ async def test_cancel_running_broadcast_by_button_and_by_command(
     await press(sim, first, "Send now")
     doc = await running(sim, db, broadcast_id(first))
 
-    assert await press(sim, status_message(sim, doc), "Cancel") == "🛑 Cancelled"
+    assert await press(sim, status_message(sim, doc), "Cancel") == "Cancel it? Yes / No"
+    assert await press(sim, status_message(sim, doc), "Yes") == "🛑 Cancelled"
     doc = await wait_status(db, broadcast_id(first), "cancelled")
     await eventually(lambda: as_awaitable("CANCELLED" in (status_message(sim, doc).text or "")))
 
@@ -270,9 +320,10 @@ async def test_cancel_running_broadcast_by_button_and_by_command(
     bid = broadcast_id(second)
     await wait_status(db, bid, "running")
     await sim.feed_message(ADMIN, f"/broadcast_cancel {bid}")
+    assert texts(sim)[-1].startswith(f"🛑 Cancel it? {bid} is ")
+    assert await press(sim, sim.inbox(ADMIN)[-1], "Yes") == "🛑 Cancelled"
     await wait_status(db, bid, "cancelled")
 
-    assert texts(sim)[-1].startswith(f"🛑 Cancelled {bid}.") or "CANCELLED" in texts(sim)[-1]
     assert sum(len(sim.inbox(user)) for user in USERS) < 2 * len(USERS)
     audit = (await db["broadcasts"].find_one({"_id": bid}))["audit"]
     assert ("cancelled", ADMIN) in [(e["action"], e["by"]) for e in audit]

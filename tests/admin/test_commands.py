@@ -15,6 +15,7 @@ from bot.admin.commands import (
     CancelRequest,
     HelpRequest,
     HistoryRequest,
+    Markup,
     NotACommand,
     NotForUs,
     RequestError,
@@ -29,7 +30,14 @@ from bot.admin.commands import (
 from bot.admin.commands.broadcast import FLAGS
 from bot.admin.commands.help import EXAMPLES
 from bot.admin.commands.lexer import DASHES, QUOTES
-from bot.delivery.content import Delivery, ParseMode, UrlButton
+from bot.delivery.content import (
+    Delivery,
+    ParseMode,
+    TextContent,
+    TextEntity,
+    UrlButton,
+    utf16_len,
+)
 
 RESULT_TYPES = (
     BroadcastRequest,
@@ -80,10 +88,10 @@ def usage_error(text: str) -> str:
         ('--every day --until "2026-12-31 23:59"', {"every": "day", "until": "2026-12-31 23:59"}),
         ('--at "friday 18:00" --every week', {"at": "friday 18:00", "every": "week"}),
         ("--preview", {"preview": True}),
-        ("--parse html", {"parse_mode": ParseMode.HTML}),
-        ("--parse markdown", {"parse_mode": ParseMode.MARKDOWN}),
-        ("--parse PLAIN", {"parse_mode": ParseMode.PLAIN}),
-        ("--parse Markdown", {"parse_mode": ParseMode.MARKDOWN}),
+        ("--parse html", {"parse_mode": Markup.HTML}),
+        ("--parse markdown", {"parse_mode": Markup.MARKDOWN}),
+        ("--parse PLAIN", {"parse_mode": Markup.PLAIN}),
+        ("--parse Markdown", {"parse_mode": Markup.MARKDOWN}),
         ("--silent", {"silent": True}),
         ("--protect", {"protect": True}),
         ("--forward", {"forward": True}),
@@ -133,7 +141,7 @@ def test_value_forms(args: str, value: str) -> None:
         ("segment vip", {"segments": ("vip",)}),
         ("exclude vip", {"excludes": ("vip",)}),
         ("at noon", {"at": "noon"}),
-        ("parse plain", {"parse_mode": ParseMode.PLAIN}),
+        ("parse plain", {"parse_mode": Markup.PLAIN}),
         ("silent", {"silent": True}),
         ("protect", {"protect": True}),
         ("preview", {"preview": True}),
@@ -270,6 +278,68 @@ def test_text_after_a_newline_command() -> None:
 )
 def test_preview_and_schedule(text: str, expected: BroadcastRequest) -> None:
     assert parse_command(text) == expected
+
+
+# --- formatting from the app --------------------------------------------------------------
+
+
+def marks(text: str, *parts: tuple[str, str]) -> tuple[TextEntity, ...]:
+    """``(kind, part)`` of ``text`` as entities of the whole message, in UTF-16 units."""
+    found = []
+    for kind, part in parts:
+        start = text.index(part)
+        found.append(TextEntity(kind, utf16_len(text[:start]), utf16_len(part)))
+    return tuple(found)
+
+
+@pytest.mark.parametrize(
+    ("text", "parts", "expected"),
+    [
+        ("/broadcast Big news", [("bold", "Big")], [("bold", 0, 3)]),
+        ("/broadcast\n\nBig news", [("italic", "news")], [("italic", 4, 4)]),
+        (
+            '/broadcast --segment "🎉 vip" --silent Big news',
+            [("bold", "--segment"), ("italic", "--silent Big"), ("underline", "news")],
+            [("italic", 0, 3), ("underline", 4, 4)],
+        ),
+        ("/broadcast 🎉🎉 Big", [("spoiler", "Big")], [("spoiler", 5, 3)]),
+        ("/broadcast -- --not a flag", [("code", "--not")], [("code", 0, 5)]),
+        ("/broadcast_preview Big", [("bold", "Big")], [("bold", 0, 3)]),
+        ("/broadcast_schedule 🎉 9am | Big", [("bold", "9am | Big")], [("bold", 0, 3)]),
+        ("/broadcast_schedule  9am\n--silent Big", [("bold", "Big")], [("bold", 0, 3)]),
+        ("/broadcast --at '🎉 9am' Big", [("bold", "Big")], [("bold", 0, 3)]),
+    ],
+)
+def test_the_apps_formatting_moves_to_the_text(
+    text: str, parts: list[tuple[str, str]], expected: list[tuple[str, int, int]]
+) -> None:
+    result = parse_command(text, entities=marks(text, *parts))
+
+    assert isinstance(result, BroadcastRequest)
+    assert result.entities == tuple(TextEntity(*entity) for entity in expected)
+
+
+def test_auto_keeps_formatting_or_reads_tags_and_other_modes_force_theirs() -> None:
+    def content(text: str, *parts: tuple[str, str]) -> TextContent | None:
+        result = parse_command(text, entities=marks(text, *parts))
+        assert isinstance(result, BroadcastRequest)
+        return result.text_content()
+
+    bold = (TextEntity("bold", 0, 3),)
+    assert content("/broadcast <b>Big</b> news") == TextContent("<b>Big</b> news")
+    assert content("/broadcast Big <i>news</i>", ("bold", "Big")) == TextContent(
+        "Big <i>news</i>", ParseMode.ENTITIES, entities=bold
+    )
+    assert content("/broadcast <b>Big</b> https://e.org", ("url", "https://e.org")) == (
+        TextContent("<b>Big</b> https://e.org")  # a link Telegram found is no formatting
+    )
+    assert content("/broadcast --parse html <b>Big</b>", ("italic", "Big")) == TextContent(
+        "<b>Big</b>"
+    )
+    assert content("/broadcast --parse plain <b>Big</b>", ("italic", "Big")) == TextContent(
+        "<b>Big</b>", ParseMode.PLAIN
+    )
+    assert content("/broadcast", ("bold", "/broadcast")) is None
 
 
 @pytest.mark.parametrize(
@@ -615,7 +685,7 @@ def valid_commands(draw: st.DrawFn) -> tuple[str, BroadcastRequest]:
         "at": None if preview else draw(st.none() | VALUES),
         "every": every,
         "until": draw(st.none() | VALUES) if every else None,
-        "parse": draw(st.none() | st.sampled_from(["html", "MarkDown", "plain"])),
+        "parse": draw(st.none() | st.sampled_from(["auto", "html", "MarkDown", "plain"])),
     }
     pairs += [(name, value) for name, value in optional.items() if value is not None]
     switches = draw(st.sets(st.sampled_from(["silent", "protect"])))
@@ -642,7 +712,7 @@ def valid_commands(draw: st.DrawFn) -> tuple[str, BroadcastRequest]:
         at=optional["at"],
         every=optional["every"],
         until=optional["until"],
-        parse_mode=ParseMode((optional["parse"] or "html").lower()),
+        parse_mode=Markup((optional["parse"] or "auto").lower()),
         silent="silent" in switches,
         protect="protect" in switches,
         forward=forward,
@@ -660,3 +730,18 @@ def _row(spec: str) -> tuple[UrlButton, ...]:
 def test_valid_flag_sets_round_trip(case: tuple[str, BroadcastRequest]) -> None:
     text, expected = case
     assert parse_command(text) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=valid_commands())
+def test_formatting_of_the_whole_message_covers_exactly_the_text(
+    case: tuple[str, BroadcastRequest],
+) -> None:
+    text, expected = case
+    whole = TextEntity("bold", 0, utf16_len(text))
+
+    result = parse_command(text, entities=(whole,))
+
+    assert isinstance(result, BroadcastRequest)
+    covered = () if expected.text is None else (TextEntity("bold", 0, utf16_len(expected.text)),)
+    assert result.entities == covered

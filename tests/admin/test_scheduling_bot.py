@@ -83,10 +83,14 @@ async def test_confirmation_repeats_the_time_in_the_admins_zone(
 
     await sim.feed_message(ADMIN, "/broadcast_schedule tomorrow 9am | Good morning")
 
-    text = last(sim).text or ""
+    confirm = last(sim)
+    text = confirm.text or ""
     assert "⏰ When: Mon 30 Nov 2026 09:00 Asia/Tashkent, in 15 h 14 m" in text
     assert await db["broadcasts"].count_documents({"status": "draft"}) == 1
     assert await db["broadcasts"].count_documents({"status": "scheduled"}) == 0
+    await sim.feed_message(ADMIN, "/broadcast_history")
+    assert texts(sim)[-1] == "No broadcasts yet."  # a draft is not history yet
+    await press(sim, confirm, "Schedule")
     await sim.feed_message(ADMIN, "/broadcast_history")
     assert "2026-11-29 17:46 Asia/Tashkent" in texts(sim)[-1]  # history in the admin's zone
 
@@ -137,6 +141,26 @@ async def test_a_repeating_broadcast_runs_on_each_occurrence_until_its_end(
     template = await db["broadcasts"].find_one({"_id": bid})
     assert template["status"] == "completed"
     assert template["audit"][-1]["action"] == "ended"
+
+
+async def test_the_runs_of_a_repeating_copy_show_what_they_copy(
+    sim: TelegramSimulator, db: Database, start: Start, clock: ShiftedClock
+) -> None:
+    await start()
+    day0 = (datetime.now(UTC) + timedelta(days=1)).replace(hour=7, minute=0, second=0)
+    clock.set(day0)
+    photo = await sim.feed_message(ADMIN, "Weekly sale", media="photo")
+    command = "/broadcast --at 'tomorrow 9:00' --every 'day 09:00'"
+    await sim.feed_message(ADMIN, command, reply_to_message_id=photo)
+    confirm = last(sim)
+    assert await press(sim, confirm, "Schedule") == "🗓 Scheduled"
+    bid = broadcast_id(confirm)
+
+    clock.set(day0 + timedelta(days=1, hours=2, seconds=1))
+    await eventually(lambda: _runs_completed(db, bid, 1))
+    await sim.feed_message(ADMIN, "/broadcast_history")
+
+    assert texts(sim)[-1].count("💬 photo: Weekly sale") == 2  # the schedule and its run
 
 
 async def _runs_completed(db: Database, bid: str, expected: int) -> bool:

@@ -21,7 +21,7 @@ from bot.admin.status import (
 from bot.app import utc_now
 from bot.delivery.model import new_broadcast_id
 from bot.delivery.policy import ProgressSnapshot
-from bot.delivery.report import Summary
+from bot.delivery.report import Summary, summary_text
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
 from tests.support import ADMIN, create_running, make_core, seed
@@ -60,7 +60,7 @@ async def status_message(client: TelegramSimulator) -> StatusMessage:
 # callback data --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("action", ["pause", "resume", "cancel"])
+@pytest.mark.parametrize("action", ["pause", "resume", "cancel", "cancel_yes", "cancel_no"])
 def test_callback_data_round_trips(action: str) -> None:
     data = callback_data(action, BID)
     assert data == f"{CALLBACK_PREFIX}:{action}:{BID}"
@@ -149,6 +149,43 @@ async def test_a_run_edits_the_status_message_then_the_summary_replaces_it(
     assert f"✅ Successfully Sent: {len(users)}" in final.text
     assert "👤 By: @admin" in final.text
     assert final.buttons == ()
+
+
+@pytest.mark.parametrize(
+    ("status", "title", "ended"),
+    [
+        ("completed", "✅ BROADCAST COMPLETED", "📅 Completed: "),
+        ("cancelled", "🛑 BROADCAST CANCELLED", "📅 Cancelled: "),
+        ("failed", "⚠️ BROADCAST STOPPED", "📅 Stopped: "),
+    ],
+)
+def test_the_summary_says_how_it_ended(status: str, title: str, ended: str) -> None:
+    ending = summary(status)
+    lines = summary_text(ending, by="Admin (1000001)").splitlines()
+
+    assert lines[0] == title
+    assert [line for line in lines if line.startswith("📅")] == [
+        f"{ended}{ending.completed_at:%Y-%m-%d %H:%M:%S} UTC"
+    ]
+    assert lines[-1] == "👤 By: Admin (1000001)"
+
+
+async def test_progress_keeps_the_cancel_question_until_it_is_answered(
+    sim: TelegramSimulator,
+) -> None:
+    status = await status_message(sim)
+    status.asking_cancel = True
+
+    await status(snap(3))
+    asked = sim.inbox(ADMIN)[-1]
+    status.asking_cancel = False
+    await status(snap(4))
+    answered = sim.inbox(ADMIN)[-1]
+
+    assert asked.buttons == (
+        (("🛑 Yes, cancel it", f"bc:cancel_yes:{BID}"), ("↩️ No", f"bc:cancel_no:{BID}")),
+    )
+    assert [text for text, _ in answered.buttons[0]] == ["⏸ Pause", "🛑 Cancel"]
 
 
 async def test_a_paused_snapshot_offers_resume(sim: TelegramSimulator) -> None:

@@ -54,6 +54,7 @@ def test_demo_draws_progress_and_summary(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "BROADCAST COMPLETED" in out
     assert "Error Breakdown" in out
+    assert "👤 By: Admin (1000001)" in out  # as the admin bot names the demo's admin
 
 
 @pytest.mark.parametrize(

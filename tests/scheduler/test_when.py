@@ -212,6 +212,19 @@ def test_describe_when_shows_the_wall_clock_and_the_distance() -> None:
 
 
 @pytest.mark.parametrize(
+    ("when", "described"),
+    [
+        (NOW - timedelta(days=3), "Thu 26 Nov 2026 19:30 Asia/Tashkent, 3 d ago"),
+        (NOW - timedelta(days=3, seconds=1), "Thu 26 Nov 2026 19:29:59 Asia/Tashkent"),
+        (utc(2019, 12, 29, 13, 30), "Sun 29 Dec 2019 18:30 Asia/Tashkent"),  # not "2527 d 1 h ago"
+        (NOW + timedelta(days=300), "Sat 25 Sep 2027 19:30 Asia/Tashkent, in 300 d"),
+    ],
+)
+def test_a_date_long_past_shows_the_date_alone(when: datetime, described: str) -> None:
+    assert describe_when(when, NOW, TASHKENT) == described
+
+
+@pytest.mark.parametrize(
     ("name", "key"),
     [("Asia/Tashkent", "Asia/Tashkent"), ("asia/tashkent", "Asia/Tashkent"), ("utc", "UTC")],
 )

@@ -6,8 +6,8 @@ import difflib
 from dataclasses import dataclass
 
 from bot.admin.commands.lexer import Cursor, FlagToken
-from bot.admin.commands.model import BroadcastRequest, RequestError
-from bot.delivery.content import ParseMode, UrlButton
+from bot.admin.commands.model import BroadcastRequest, Markup, RequestError
+from bot.delivery.content import TextEntity, UrlButton, entities_within, utf16_len
 from bot.delivery.errors import quote
 
 BUTTON_FORM = '"Text | https://url"'
@@ -38,7 +38,11 @@ FLAGS: dict[str, FlagSpec] = {
         FlagSpec("at", "WHEN", 'send later, e.g. --at "tomorrow 9am"', schedules=True),
         FlagSpec("every", "SPEC", "repeat, e.g. --every day (from --at on)", schedules=True),
         FlagSpec("until", "WHEN", "stop repeating after WHEN (needs --every)", schedules=True),
-        FlagSpec("parse", "html|markdown|plain", "how to read the markup (default html)"),
+        FlagSpec(
+            "parse",
+            "auto|html|markdown|plain",
+            "auto (the default) keeps your app's formatting, else reads HTML tags",
+        ),
         FlagSpec("silent", None, "deliver without a notification sound"),
         FlagSpec("protect", None, "recipients cannot forward or save it"),
         FlagSpec(
@@ -53,8 +57,37 @@ FLAGS: dict[str, FlagSpec] = {
 }
 
 
-def parse_broadcast(args: str, *, preview: bool = False, at: str | None = None) -> BroadcastRequest:
+@dataclass(frozen=True, slots=True)
+class Formatting:
+    """The entities of the admin's message, for a part of it that starts ``offset``
+    UTF-16 code units into the message."""
+
+    entities: tuple[TextEntity, ...] = ()
+    offset: int = 0
+
+    def after(self, part: str, start: int) -> Formatting:
+        """The formatting of ``part[start:]``, when this is the formatting of ``part``."""
+        return Formatting(self.entities, self.offset + utf16_len(part[:start]))
+
+    def of(self, text: str) -> tuple[TextEntity, ...]:
+        """The entities over ``text`` (which starts here), clipped to it, from its start."""
+        return entities_within(self.entities, self.offset, self.offset + utf16_len(text))
+
+
+UNFORMATTED = Formatting()
+
+
+def parse_broadcast(
+    args: str,
+    *,
+    preview: bool = False,
+    at: str | None = None,
+    formatting: Formatting = UNFORMATTED,
+) -> BroadcastRequest:
     """Read ``[flags] [--] [text]``; the text is kept verbatim, None when empty.
+
+    The entities of ``formatting`` over the flags are dropped, those over the
+    text are kept, from the start of the text.
 
     Raises:
         RequestError: Naming the flag or value at fault.
@@ -87,6 +120,7 @@ def parse_broadcast(args: str, *, preview: bool = False, at: str | None = None) 
         protect="protect" in given,
         forward="forward" in given,
         buttons=tuple(button_row(spec) for spec in given.get("button", ())),
+        entities=formatting.after(args, cursor.pos).of(text),
     )
 
 
@@ -148,12 +182,12 @@ def _single(given: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _parse_mode(value: str | None) -> ParseMode:
+def _parse_mode(value: str | None) -> Markup:
     if value is None:
-        return ParseMode.HTML
+        return Markup.AUTO
     try:
-        return ParseMode(value.lower())
+        return Markup(value.lower())
     except ValueError:
-        accepted = ", ".join(mode.value for mode in ParseMode)
+        accepted = ", ".join(mode.value for mode in Markup)
         message = f"Unknown --parse value {quote(value)}; use one of {accepted}."
         raise RequestError(message) from None

@@ -26,7 +26,8 @@ USAGE: dict[str, str] = {
 
 _COMMANDS = f"""\
 /broadcast [flags] [TEXT] - send TEXT to every eligible user. Without TEXT, reply \
-with it to the message to send (photo, album, anything), or the bot asks for one.
+with it to the message to send (photo, album, anything), or the bot asks for one: \
+that message is copied as it is (tags typed in it stay literal).
 /broadcast_preview [flags] [TEXT] - send it to you only, to see how it looks.
 /broadcast_schedule WHEN | [flags] [TEXT] - the same as /broadcast --at WHEN. WHEN may \
 also stand alone on the first line with the message below, or alone in a reply.
@@ -36,7 +37,8 @@ also stand alone on the first line with the message below, or alone in a reply.
 /broadcast_timezone [NAME] - show or set your time zone (e.g. Europe/Berlin) for dates.
 /broadcast_history [N | ID] - the last N broadcasts (default {HISTORY_DEFAULT}, \
 at most {HISTORY_MAX}), or one broadcast by its id.
-/broadcast_cancel ID - cancel a scheduled or running broadcast.
+/broadcast_cancel ID - cancel a running, paused, queued or scheduled broadcast, or a \
+whole repeating schedule (asks first when it is sending or repeats).
 /help - this message."""
 
 # (what it does, the command)
@@ -50,7 +52,7 @@ EXAMPLES = (
     (
         "Every week from Friday evening to the end of the year, everyone but premium users:",
         '/broadcast --at "friday 18:00" --every week --until "2026-12-31 23:59" --exclude premium'
-        " --parse markdown *Weekly digest* is out",
+        " --parse markdown **Weekly digest** is out",
     ),
     ("One broadcast in detail:", f"/broadcast_history {BROADCAST_ID_EXAMPLE}"),
 )
@@ -67,7 +69,8 @@ Admin commands
 {_COMMANDS}
 
 Flags go before the text; a lone -- ends them (for a text that starts with a dash). \
-Quote a value that has spaces: "..." or '...'. The text is sent as typed, markup included.
+Quote a value that has spaces: "..." or '...'. The text keeps the formatting your app \
+gives it (bold, italic, links, spoilers); without any, HTML tags like <b>bold</b> are read.
 {_FLAG_LINES}
 
 Examples

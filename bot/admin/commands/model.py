@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
-from bot.delivery.content import Delivery, ParseMode, UrlButton
+from bot.delivery.content import Delivery, ParseMode, TextContent, TextEntity, UrlButton
 from bot.delivery.errors import BroadcastError, ContentError, quote
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
@@ -31,14 +32,30 @@ def is_broadcast_id(value: str) -> bool:
     return _BROADCAST_ID.fullmatch(value) is not None
 
 
+class Markup(StrEnum):
+    """``--parse``: how the command's text is read.
+
+    ``AUTO`` keeps the formatting the chat app sent as entities (bold, links,
+    spoilers...) when there is any, and reads HTML tags otherwise. The other
+    modes read the text's markup and ignore the app's formatting; ``PLAIN``
+    reads none.
+    """
+
+    AUTO = "auto"
+    HTML = "html"
+    MARKDOWN = "markdown"
+    PLAIN = "plain"
+
+
 @dataclass(frozen=True, slots=True)
 class BroadcastRequest:
     """``/broadcast``: what to send, to whom, when, and how.
 
     ``text`` None means the handler takes the replied-to message, or asks for
-    one. ``at``, ``every`` and ``until`` are the admin's words, resolved to
-    times by the scheduler. ``forward`` forwards the replied-to message instead
-    of copying it.
+    one. ``entities`` are the app's formatting of ``text`` (offsets from its
+    start, in UTF-16 code units). ``at``, ``every`` and ``until`` are the admin's
+    words, resolved to times by the scheduler. ``forward`` forwards the
+    replied-to message instead of copying it.
 
     Raises:
         RequestError: On construction, if the fields contradict each other
@@ -53,11 +70,12 @@ class BroadcastRequest:
     at: str | None = None
     every: str | None = None
     until: str | None = None
-    parse_mode: ParseMode = ParseMode.HTML
+    parse_mode: Markup = Markup.AUTO
     silent: bool = False
     protect: bool = False
     forward: bool = False
     buttons: tuple[tuple[UrlButton, ...], ...] = ()
+    entities: tuple[TextEntity, ...] = ()
 
     def __post_init__(self) -> None:
         problem = self._conflict()
@@ -89,6 +107,20 @@ class BroadcastRequest:
     def delivery(self) -> Delivery:
         """The buttons and notification options, as the send pipeline takes them."""
         return Delivery(buttons=self.buttons, silent=self.silent, protect=self.protect)
+
+    def text_content(self) -> TextContent | None:
+        """The text as content (None without one): with ``--parse auto`` the app's
+        formatting if the text has any, else the markup of the ``--parse`` mode.
+
+        Raises:
+            ContentError: The text is blank, or an entity lies outside it.
+        """
+        if self.text is None:
+            return None
+        if self.parse_mode is Markup.AUTO and any(e.formats for e in self.entities):
+            return TextContent(self.text, ParseMode.ENTITIES, self.delivery(), self.entities)
+        mode = ParseMode.HTML if self.parse_mode is Markup.AUTO else ParseMode(self.parse_mode)
+        return TextContent(self.text, mode, self.delivery())
 
 
 @dataclass(frozen=True, slots=True)

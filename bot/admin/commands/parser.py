@@ -1,13 +1,13 @@
-"""The entry point: an admin's message text in, a request, a reason to ignore it, or a
-usage error out."""
+"""The entry point: an admin's message text (and its entities) in, a request, a reason to
+ignore it, or a usage error out."""
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from bot.admin.commands.broadcast import parse_broadcast
+from bot.admin.commands.broadcast import Formatting, parse_broadcast
 from bot.admin.commands.help import USAGE
 from bot.admin.commands.lexer import FLAG_WORD
 from bot.admin.commands.model import (
@@ -29,18 +29,23 @@ from bot.admin.commands.model import (
     UsageError,
     is_broadcast_id,
 )
+from bot.delivery.content import TextEntity, utf16_len
 from bot.delivery.errors import quote
 
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?")
 _NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
-def parse_command(text: str, *, bot_username: str | None = None) -> Parsed:
+def parse_command(
+    text: str, *, bot_username: str | None = None, entities: Iterable[TextEntity] = ()
+) -> Parsed:
     """Parse an admin's message; never raises.
 
     Commands are matched case-insensitively. ``/cmd@Name`` is ours only when
     ``Name`` is ``bot_username`` (case-insensitive, with or without ``@``);
     with ``bot_username`` None, every addressed command is :class:`NotForUs`.
+    ``entities`` are the message's formatting (offsets in UTF-16 code units from
+    the start of ``text``); a broadcast's text keeps those over it.
 
     Returns:
         A request; :class:`NotACommand` for anything that is not one of our
@@ -58,7 +63,7 @@ def parse_command(text: str, *, bot_username: str | None = None) -> Parsed:
     if parse is None:
         return _unknown(name) if name.startswith("broadcast") else NotACommand()
     try:
-        return parse(args)
+        return parse(args, Formatting(tuple(entities), utf16_len(head)))
     except RequestError as error:
         return UsageError(f"{error}\nUsage: {USAGE[name]}")
 
@@ -78,7 +83,7 @@ def _split_head(text: str) -> tuple[str, str]:
     return text[:end], text[end:]
 
 
-def _schedule(args: str) -> Request:
+def _schedule(args: str, formatting: Formatting) -> Request:
     """``WHEN | [flags] [text]``, or WHEN on the first line and the rest below it.
 
     WHEN alone is fine: the handler takes the replied-to message or asks for one.
@@ -86,8 +91,10 @@ def _schedule(args: str) -> Request:
     first_line, _, below = args.strip().partition("\n")
     if "|" in first_line:
         when, _, rest = args.partition("|")
+        start = len(when) + 1
     else:
         when, rest = first_line, below
+        start = len(args) - len(args.lstrip()) + len(first_line) + 1
     when = when.strip()
     if not when:
         raise RequestError(
@@ -98,7 +105,7 @@ def _schedule(args: str) -> Request:
         raise RequestError(
             f"Flags go after the time (after | or on the next line), not in it: {quote(when)}."
         )
-    return parse_broadcast(rest, at=when)
+    return parse_broadcast(rest, at=when, formatting=formatting.after(args, start))
 
 
 def _reschedule(args: str) -> Request:
@@ -152,15 +159,25 @@ def _cancel(args: str) -> Request:
     return CancelRequest(words[0].lower())
 
 
-_PARSERS: dict[str, Callable[[str], Request]] = {
-    "broadcast": parse_broadcast,
-    "broadcast_preview": lambda args: parse_broadcast(args, preview=True),
+Parse = Callable[[str, Formatting], Request]
+
+
+def _unformatted(parse: Callable[[str], Request]) -> Parse:
+    """A command whose arguments are words, not a message: formatting does not matter."""
+    return lambda args, _: parse(args)
+
+
+_PARSERS: dict[str, Parse] = {
+    "broadcast": lambda args, formatting: parse_broadcast(args, formatting=formatting),
+    "broadcast_preview": lambda args, formatting: parse_broadcast(
+        args, preview=True, formatting=formatting
+    ),
     "broadcast_schedule": _schedule,
-    "broadcast_history": _history,
-    "broadcast_cancel": _cancel,
-    "broadcast_reschedule": _reschedule,
-    "broadcast_scheduled": _no_arguments("broadcast_scheduled", ScheduledRequest()),
-    "broadcast_segments": _no_arguments("broadcast_segments", SegmentsRequest()),
-    "broadcast_timezone": _timezone,
-    "help": lambda args: HelpRequest(),
+    "broadcast_history": _unformatted(_history),
+    "broadcast_cancel": _unformatted(_cancel),
+    "broadcast_reschedule": _unformatted(_reschedule),
+    "broadcast_scheduled": _unformatted(_no_arguments("broadcast_scheduled", ScheduledRequest())),
+    "broadcast_segments": _unformatted(_no_arguments("broadcast_segments", SegmentsRequest())),
+    "broadcast_timezone": _unformatted(_timezone),
+    "help": lambda args, _: HelpRequest(),
 }

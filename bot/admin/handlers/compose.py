@@ -1,8 +1,9 @@
 """``/broadcast`` and ``/broadcast_preview``: from the admin's request to checked content.
 
-The content is the command's text, the message it replies to, or the admin's
-next message when the command came alone. It is validated by the same sender
-the pipeline uses before anything is stored or confirmed.
+The content is the command's text (with the formatting the admin's app gave it,
+or its markup), the message it replies to, or the admin's next message when the
+command came alone (both copied as they are). It is validated by the same
+sender the pipeline uses before anything is stored or confirmed.
 """
 
 from __future__ import annotations
@@ -11,17 +12,19 @@ from hydrogram.types import Message
 
 from bot.admin.commands import BroadcastRequest
 from bot.admin.handlers import confirm, schedule
+from bot.admin.handlers.confirm import Shown
 from bot.admin.handlers.context import BotContext
-from bot.delivery.content import Content, CopyContent, TextContent
+from bot.delivery.content import Content, CopyContent, TextContent, clipped
 from bot.delivery.errors import BroadcastError, ContentError
+from bot.telegram.formatting import plain_entities, rendered
 from scheduler.when import ScheduleParseError
 from segments import SegmentError
 
 ASK = (
-    "✍️ Send me the message to broadcast: text, photo, video, album, anything.\n"
+    "✍️ Send me the message to {what}: text, photo, video, album, anything.\n"
     "It goes out exactly as you send it. /cancel to abort."
 )
-TIMED_OUT = "⏰ Timed out: no message came. Send /broadcast again when ready."
+TIMED_OUT = "⏰ Timed out: no message came. Send /{command} again when ready."
 ASK_CANCELLED = "Cancelled. Nothing was sent."
 PREVIEW_NOTE = "👀 Preview: above is exactly what recipients would get. Nothing was stored."
 
@@ -51,9 +54,10 @@ async def on_broadcast(ctx: BotContext, message: Message, request: BroadcastRequ
             (chat_id, admin),
             request,
             ctx.timing.ask_timeout_s,
-            lambda: _timed_out(ctx, chat_id),
+            lambda: _timed_out(ctx, chat_id, request),
         )
-        await ctx.say(chat_id, ASK, reply_to=message.id)
+        ask = ASK.format(what="preview" if request.preview else "broadcast")
+        await ctx.say(chat_id, ask, reply_to=message.id)
         return
     source = None if request.text is not None else message.reply_to_message
     try:
@@ -83,9 +87,14 @@ def is_cancel(text: str) -> bool:
 
 
 def content_of(request: BroadcastRequest, message: Message) -> Content:
-    """The command's own text, or a copy of the message it replies to."""
-    if request.text is not None:
-        return TextContent(request.text, request.parse_mode, request.delivery())
+    """The command's own text, or a copy of the message it replies to.
+
+    Raises:
+        ContentError: The text cannot be sent.
+    """
+    text = request.text_content()
+    if text is not None:
+        return text
     return CopyContent(
         message.chat.id,
         (message.reply_to_message_id or 0,),
@@ -121,28 +130,43 @@ async def proceed(
     except ScheduleParseError as error:
         await ctx.say(chat_id, f"⏰ {error}", reply_to=message.id)
         return
-    await confirm.offer(ctx, message, request, content, describe(content, source), plan)
+    await confirm.offer(ctx, message, request, content, await shown(ctx, content, source), plan)
 
 
-def describe(content: Content, source: Message | None) -> str:
-    """The first 100 characters of the text, or what kind of message is copied."""
+async def shown(ctx: BotContext, content: Content, source: Message | None) -> Shown:
+    """How the confirmation and the history show ``content``: a text as recipients see
+    it (its first 100 characters, formatted), a copy by its kind and caption."""
     if isinstance(content, TextContent):
-        return _clip(content.text)
+        text, entities = await rendered(ctx.client, content)
+        return Shown(*clipped(text, entities, SHOWN), words=clipped(text, (), SHOWN)[0])
+    words = copied_words(content, source)
+    if source is not None and not source.empty and source.media is None:  # a text message
+        text, entities = clipped(source.text or "", plain_entities(source.entities), SHOWN)
+        return Shown(text, entities, words=words)
     verb = "Forward" if content.forward else "Copy"
-    if source is None or getattr(source, "empty", False):
-        return f"{verb} of message {content.message_ids[0]}"
+    single = source is not None and not source.empty and not source.media_group_id
+    return Shown(f"{verb} of {'a ' if single else ''}{words}", words=words)
+
+
+def copied_words(content: CopyContent, source: Message | None) -> str:
+    """``photo: caption``, ``an album``, the copied text, or the message's id when it is gone."""
+    if source is None or source.empty:
+        return f"message {content.message_ids[0]}"
     if source.media_group_id:
-        return f"{verb} of an album"
+        return "an album"
     if source.media is not None:
         kind = str(getattr(source.media, "value", source.media))
-        caption = f": {_clip(source.caption)}" if source.caption else ""
-        return f"{verb} of a {kind}{caption}"
+        return f"{kind}: {_clip(source.caption)}" if source.caption else kind
     return _clip(source.text or "")
 
 
-def _clip(text: str, limit: int = 100) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+SHOWN = 100
 
 
-async def _timed_out(ctx: BotContext, chat_id: int) -> None:
-    await ctx.say(chat_id, TIMED_OUT)
+def _clip(text: str, limit: int = SHOWN) -> str:
+    return clipped(text, (), limit)[0]
+
+
+async def _timed_out(ctx: BotContext, chat_id: int, request: BroadcastRequest) -> None:
+    command = "broadcast_preview" if request.preview else "broadcast"
+    await ctx.say(chat_id, TIMED_OUT.format(command=command))

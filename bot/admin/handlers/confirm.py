@@ -6,6 +6,7 @@ finds it no longer a draft and cannot start a second run.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from hydrogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -14,11 +15,12 @@ from bot.admin.commands import BroadcastRequest
 from bot.admin.handlers import schedule
 from bot.admin.handlers.context import EXPIRED, BotContext, aware
 from bot.admin.status import callback_data, control_buttons
-from bot.delivery.content import Content, content_from_document
+from bot.delivery.content import Content, TextEntity, content_from_document, shifted, utf16_len
 from bot.delivery.errors import BroadcastError, BroadcastNotFoundError
 from bot.delivery.model import BroadcastStatus
 from bot.delivery.report import duration_text
 from bot.delivery.service import Audience
+from bot.telegram.formatting import plain_entities
 from scheduler.book import Schedule
 from scheduler.when import describe_when
 
@@ -30,6 +32,18 @@ ALREADY = {
     BroadcastStatus.MISSED: "This broadcast was missed.",
 }
 TIME_PASSED = "⏰ Its time has passed: send the command again with a new time."
+MESSAGE_LABEL = "📝 Message: "
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A broadcast's message as the confirmation shows it: ``text`` formatted by
+    ``entities`` (UTF-16 offsets from its start); ``words``, its first words for the
+    history."""
+
+    text: str
+    entities: tuple[TextEntity, ...] = ()
+    words: str | None = None
 
 
 def confirm_buttons(broadcast_id: str, *, scheduled: bool = False) -> InlineKeyboardMarkup:
@@ -62,7 +76,7 @@ async def offer(
     message: Message,
     request: BroadcastRequest,
     content: Content,
-    what: str,
+    what: Shown,
     plan: Schedule | None = None,
 ) -> None:
     """Store ``content`` as a draft and ask the admin to confirm (or schedule) it.
@@ -78,7 +92,9 @@ async def offer(
         text = f"🎯 Nobody matches {audience.description} right now: nothing was stored or sent."
         await ctx.say(message.chat.id, text, reply_to=message.id)
         return
-    extra = {} if plan is None else {"schedule": plan.to_document(), "scheduled_for": plan.first}
+    extra: dict[str, Any] = {"message_text": what.words} if what.words else {}
+    if plan is not None:
+        extra |= {"schedule": plan.to_document(), "scheduled_for": plan.first}
     broadcast_id = await ctx.core.service.create(
         content,
         audience,
@@ -92,7 +108,7 @@ async def offer(
     rate = ctx.settings.rate_limit
     minutes = int(ctx.timing.confirm_ttl.total_seconds() // 60)
     now_or_later = [] if plan is None else schedule.when_lines(plan, ctx.now())
-    lines = [
+    above = [
         "📢 Ready to broadcast" if plan is None else "🗓 Ready to schedule",
         "",
         f"👥 Recipients: {count:,}" + ("" if plan is None else " now (counted again when it runs)"),
@@ -100,14 +116,21 @@ async def offer(
         f"🎯 Target: {target}",
         f"⏱️ Estimated time: {duration_text(count / rate)} at {rate:g} msg/s",
         *now_or_later,
-        f"📝 Message: {what}",
+        MESSAGE_LABEL,
+    ]
+    below = [
         *_options(content),
         "",
         f"🆔 {broadcast_id}",
         f"This confirmation expires in {minutes} minutes.",
     ]
+    head = "\n".join(above)  # the message's formatting moves with it, to after the label
+    text = "\n".join([head + what.text, *below])
+    entities = shifted(what.entities, utf16_len(head))
     markup = confirm_buttons(broadcast_id, scheduled=plan is not None)
-    sent = await ctx.say(message.chat.id, "\n".join(lines), markup=markup, reply_to=message.id)
+    sent = await ctx.say(
+        message.chat.id, text, markup=markup, reply_to=message.id, entities=entities
+    )
     where = {"chat_id": sent.chat.id, "message_id": sent.id}
     await ctx.core.store.update(broadcast_id, {"confirmation_message": where})
 
@@ -186,7 +209,7 @@ async def _send_now(ctx: BotContext, query: CallbackQuery, broadcast_id: str) ->
         await query.answer(ALREADY_STARTED)
         return
     await query.answer("🚀 Confirmed")
-    await ctx.edit(admin, query.message.id, f"{query.message.text}\n\n✅ Confirmed")
+    await _append(ctx, query, "✅ Confirmed")
     await ctx.queue.submit(broadcast_id)  # here if this instance sends; else within seconds
 
 
@@ -202,10 +225,10 @@ async def _schedule(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) 
     zone = await schedule.admin_zone(ctx, admin)
     due = aware(scheduled["scheduled_for"]) or now
     text = (
-        f"{query.message.text}\n\n✅ Scheduled: {describe_when(due, now, zone)}."
+        f"✅ Scheduled: {describe_when(due, now, zone)}."
         f"\n/broadcast_cancel {broadcast_id} cancels it."
     )
-    await ctx.edit(admin, query.message.id, text)
+    await _append(ctx, query, text)
 
 
 async def _preview(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -> None:
@@ -227,10 +250,18 @@ async def _discard(ctx: BotContext, query: CallbackQuery, broadcast_id: str) -> 
         BroadcastStatus.CANCELLED,
         at=ctx.now(),
         by=query.from_user.id,
+        fields={"discarded": True},  # never confirmed: the history leaves it out
     )
     if moved is None:
         await query.answer(ALREADY_STARTED)
         return
     await query.answer("Cancelled")
-    text = f"{query.message.text}\n\n🗑 Cancelled: nothing was sent."
-    await ctx.edit(query.from_user.id, query.message.id, text)
+    await _append(ctx, query, "🗑 Cancelled: nothing was sent.")
+
+
+async def _append(ctx: BotContext, query: CallbackQuery, outcome: str) -> None:
+    """The confirmation with ``outcome`` below it and no buttons; its formatting kept."""
+    shown = query.message
+    text = f"{shown.text}\n\n{outcome}"
+    entities = plain_entities(shown.entities)
+    await ctx.edit(query.from_user.id, shown.id, text, entities=entities)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,8 +16,10 @@ from hydrogram.types import InlineKeyboardMarkup, Message
 
 from bot.admin.handlers.pending import PendingInputs
 from bot.app import Core
+from bot.delivery.content import TextEntity
 from bot.delivery.model import as_utc
 from bot.delivery.service import Audience
+from bot.telegram.requests import message_entities
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -110,9 +112,11 @@ class BotContext:
         *,
         markup: InlineKeyboardMarkup | None = None,
         reply_to: int | None = None,
+        entities: Sequence[TextEntity] = (),
     ) -> Message:
-        """Send plain text (no markup parsing: usage lines contain ``--`` and ``||``)."""
-        options: dict[str, Any] = {"parse_mode": HydrogramParseMode.DISABLED}
+        """Send plain text (no markup parsing: usage lines contain ``--`` and ``||``),
+        formatted by ``entities`` only."""
+        options = _formatting(entities)
         if markup is not None:
             options["reply_markup"] = markup
         if reply_to is not None:
@@ -143,16 +147,30 @@ class BotContext:
             await self.say(chat_id, part, reply_to=reply_to if number == 0 else None)
 
     async def edit(
-        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        entities: Sequence[TextEntity] = (),
     ) -> None:
-        """Edit one of the bot's messages (no ``markup``: no buttons); failures are ignored."""
-        options: dict[str, Any] = {"parse_mode": HydrogramParseMode.DISABLED}
+        """Edit one of the bot's messages (no ``markup``: no buttons; formatted by
+        ``entities`` only); failures are ignored."""
+        options = _formatting(entities)
         if markup is not None:
             options["reply_markup"] = markup
         try:
             await self.client.edit_message_text(chat_id, message_id, text, **options)
         except Exception:  # not modified, deleted, flood: the edit is cosmetic
             return
+
+
+def _formatting(entities: Sequence[TextEntity]) -> dict[str, Any]:
+    """No markup parsing; the entities, if any (hydrogram then ignores the parse mode)."""
+    options: dict[str, Any] = {"parse_mode": HydrogramParseMode.DISABLED}
+    if entities:
+        options["entities"] = message_entities(entities)
+    return options
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -11,11 +11,13 @@ from bot.admin.commands import CancelRequest, HistoryRequest
 from bot.admin.handlers import controls
 from bot.admin.handlers.context import BotContext
 from bot.admin.handlers.schedule import admin_zone
+from bot.admin.status import cancel_question
 from bot.delivery.errors import BroadcastNotFoundError
 from bot.delivery.model import ACTIVE, BroadcastStatus, as_utc
-from bot.delivery.report import ERROR_LABELS, duration_text, percent
+from bot.delivery.report import ERROR_LABELS, duration_text, percent, person
 
 FILTER_SHOWN = 300
+FIRST_WORDS = 60
 UTC_ZONE = ZoneInfo("UTC")
 STATUS_ICONS = {
     "draft": "📝",
@@ -35,7 +37,7 @@ async def on_history(ctx: BotContext, message: Message, request: HistoryRequest)
     chat_id = message.chat.id
     zone = await admin_zone(ctx, message.from_user.id)
     if request.broadcast_id is None:
-        docs = await ctx.core.store.recent(request.limit)
+        docs = await ctx.core.store.recent(request.limit, drafts=False)
         text = history_text(docs, zone) if docs else "No broadcasts yet."
     else:
         try:
@@ -46,38 +48,53 @@ async def on_history(ctx: BotContext, message: Message, request: HistoryRequest)
 
 
 async def on_cancel(ctx: BotContext, message: Message, request: CancelRequest) -> None:
-    """Cancel a queued, running or paused broadcast."""
+    """Cancel a queued or scheduled broadcast; ask first for one that is sending (or
+    paused) and for a repeating schedule."""
     bid, chat_id = request.broadcast_id, message.chat.id
     try:
         before = await ctx.core.store.get(bid)
     except BroadcastNotFoundError:
         await ctx.say(chat_id, f"No broadcast {bid}.", reply_to=message.id)
         return
-    if await ctx.core.service.cancel(bid, by=message.from_user.id):
-        text = f"🛑 Cancelled {bid}."
-        if before["status"] in ACTIVE:
-            text += " Sending stops within a second; the status message shows the summary."
-        await controls.cancelled_before_start(ctx, before)
-        if before["status"] == BroadcastStatus.SCHEDULED:
-            await ctx.schedules_changed()  # its job goes too
-    else:
-        status = await ctx.core.store.status(bid)
-        text = f"{bid} is already {status.value}: nothing to cancel."
-    await ctx.say(chat_id, text, reply_to=message.id)
+    question = cancel_question_text(before)
+    if question is None:
+        text = await controls.cancel_now(ctx, before, message.from_user.id)
+        await ctx.say(chat_id, text, reply_to=message.id)
+        return
+    asked = await ctx.say(chat_id, question, markup=cancel_question(bid), reply_to=message.id)
+    where = {"chat_id": asked.chat.id, "message_id": asked.id}
+    await ctx.core.store.update(bid, {"cancel_question": where})
+
+
+def cancel_question_text(doc: dict[str, Any]) -> str | None:
+    """ "Cancel it?" with what cancelling would stop; None when nothing is under way."""
+    bid = doc["broadcast_id"]
+    if doc["status"] in ACTIVE:
+        sent, total = int(doc.get("sent_count") or 0), doc.get("total_users")
+        of = f" of {total:,}" if isinstance(total, int) and doc.get("snapshot_complete") else ""
+        state = "is sending" if doc["status"] == BroadcastStatus.RUNNING else "is paused"
+        return f"🛑 Cancel it? {bid} {state}: {sent:,}{of} sent; the rest would not be sent."
+    if controls.repeats(doc):
+        runs = int((doc.get("schedule") or {}).get("runs") or 0)
+        return f"🛑 Cancel it? {bid} repeats ({runs} run(s) so far); no run would follow."
+    return None
 
 
 def history_text(docs: list[dict[str, Any]], zone: ZoneInfo = UTC_ZONE) -> str:
-    """One block per broadcast: id, status, when, who, target, sent/total, success rate."""
-    blocks = [f"📜 Last {len(docs)} broadcast(s)"]
+    """One block per broadcast: id, status, when, who, target, sent/total, success rate,
+    first words."""
+    blocks = [f"📜 Last {len(docs)} broadcast(s) (drafts never confirmed are not listed)"]
     for doc in docs:
         sent, total = int(doc.get("sent_count") or 0), doc.get("total_users")
         rate = doc.get("success_rate")
         figures = f"{sent:,}/{total:,}" if isinstance(total, int) else f"{sent:,}/?"
         if isinstance(rate, int | float):
             figures += f" ({rate * 100:.1f}%)"
+        when = _when(doc.get("created_at"), zone)
         blocks.append(
             f"{STATUS_ICONS.get(doc['status'], '•')} {doc['broadcast_id']} · {doc['status']}\n"
-            f"   {_when(doc.get('created_at'), zone)} · by {_who(doc)} · {_target(doc)} · {figures}"
+            f"   {when} · by {_who(doc)} · {_target(doc)} · {figures}\n"
+            f"   💬 {first_words(doc)}"
         )
     return "\n\n".join(blocks)
 
@@ -127,6 +144,13 @@ def record_text(doc: dict[str, Any], zone: ZoneInfo = UTC_ZONE) -> str:
     return "\n".join(lines)
 
 
+def first_words(doc: dict[str, Any]) -> str:
+    """The start of a broadcast's text, or what it copies (``photo: caption``)."""
+    words = str(doc.get("message_text") or f"({doc.get('message_type') or 'message'})")
+    words = " ".join(words.split())  # one line
+    return words if len(words) <= FIRST_WORDS else words[: FIRST_WORDS - 1] + "…"
+
+
 def _how_targeted(doc: dict[str, Any], zone: ZoneInfo) -> list[str]:
     """The filter the segments compiled to when sending started, shortened."""
     target = doc.get("target") or {}
@@ -156,8 +180,7 @@ def _when(value: Any, zone: ZoneInfo) -> str:
 
 
 def _who(doc: dict[str, Any]) -> str:
-    name = doc.get("admin_username")
-    return f"{name} ({doc.get('admin_id')})" if name else str(doc.get("admin_id"))
+    return person(doc.get("admin_username"), doc.get("admin_id"))
 
 
 def _target(doc: dict[str, Any]) -> str:

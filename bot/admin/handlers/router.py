@@ -39,11 +39,12 @@ from bot.admin.handlers.context import ADMINS_ONLY, EXPIRED, BotContext
 from bot.admin.status import parse_callback
 from bot.delivery.errors import StorageUnavailableError
 from bot.storage.outage import is_unavailable
+from bot.telegram.formatting import plain_entities
 
 log = logging.getLogger(__name__)
 
 CONFIRM_ACTIONS = frozenset({"send", "schedule", "preview", "discard"})
-CONTROL_ACTIONS = frozenset({"pause", "resume", "cancel"})
+CONTROL_ACTIONS = frozenset({"pause", "resume", "cancel", "cancel_yes", "cancel_no"})
 CALLBACK_PREFIX = "bc:"
 SORRY = "⚠️ Sorry, that did not work. Please try again in a little while."
 LOG_HINT = "The bot's log has the details."
@@ -119,7 +120,10 @@ async def handle_message(ctx: BotContext, message: Message) -> None:
         return
     key = (message.chat.id, user.id)
     text = message.text or ""
-    parsed: Parsed = parse_command(text, bot_username=ctx.bot_username) if text else NotACommand()
+    parsed: Parsed = NotACommand()
+    if text:
+        entities = plain_entities(message.entities)
+        parsed = parse_command(text, bot_username=ctx.bot_username, entities=entities)
     if isinstance(parsed, UnknownCommand) and ctx.records_users and await ctx.is_admin(user.id):
         parsed = UsageError(parsed.hint)  # standalone: nobody else owns /broadcast...
     if isinstance(parsed, NotACommand | NotForUs | UnknownCommand):

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from bot.demo.simulator.limits import LimitRules
 from bot.demo.simulator.media import MEDIA_KINDS
-from bot.demo.simulator.model import CallbackAnswer, ReceivedMessage, SimRpcError, UserState
+from bot.demo.simulator.model import (
+    CallbackAnswer,
+    ReceivedMessage,
+    SeenEntity,
+    SimRpcError,
+    UserState,
+)
 from bot.demo.simulator.simulator import TelegramSimulator
 
 __all__ = [
@@ -18,6 +24,7 @@ __all__ = [
     "LimitRules",
     "MEDIA_KINDS",
     "ReceivedMessage",
+    "SeenEntity",
     "SimRpcError",
     "TelegramSimulator",
     "UserState",

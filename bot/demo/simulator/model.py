@@ -54,6 +54,19 @@ class SimChat:
 
 
 @dataclass(frozen=True, slots=True)
+class SeenEntity:
+    """Formatting of a received text: ``kind`` is the MTProto type without its
+    ``MessageEntity`` prefix, in snake case (``bold``, ``text_url``, ``spoiler``,
+    ``mention_name``...); ``offset`` and ``length`` count UTF-16 code units."""
+
+    kind: str
+    offset: int
+    length: int
+    url: str | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReceivedMessage:
     """What a chat received from the bot, as its member would see it.
 
@@ -61,6 +74,7 @@ class ReceivedMessage:
         message_id: The id Telegram assigned.
         chat_id: The recipient chat (the user id for private chats).
         text: The text, or the caption of a media message (None when empty).
+        entities: The formatting of ``text``, in order.
         media: ``"photo"``, ``"video"``, ``"document"``, ``"audio"``, ``"voice"``,
             ``"animation"``, ``"sticker"``, ``"video_note"`` or None for text.
         grouped_id: Shared by the messages of one album, else None.
@@ -87,6 +101,7 @@ class ReceivedMessage:
     reply_to_message_id: int | None = None
     edited: bool = False
     deleted: bool = False
+    entities: tuple[SeenEntity, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

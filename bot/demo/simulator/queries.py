@@ -8,7 +8,7 @@ from hydrogram import raw
 
 from bot.demo.simulator.model import CallbackAnswer, SimRpcError
 from bot.demo.simulator.peers import is_channel
-from bot.demo.simulator.world import SimWorld, buttons_of, check_text
+from bot.demo.simulator.world import SimWorld, buttons_of, check_text, entities_of
 
 
 def get_users(world: SimWorld, query: raw.functions.users.GetUsers) -> list[raw.base.User]:
@@ -138,7 +138,12 @@ def edit_message(world: SimWorld, query: raw.functions.messages.EditMessage) -> 
     message.reply_markup, message.edit_date = query.reply_markup, world.date()
     world.store.put(chat_id, message)
     world.inbox.update(
-        chat_id, message.id, text=text or None, buttons=buttons_of(query.reply_markup), edited=True
+        chat_id,
+        message.id,
+        text=text or None,
+        entities=entities_of(message.entities),
+        buttons=buttons_of(query.reply_markup),
+        edited=True,
     )
     pts = world.next_pts()
     update: raw.base.Update = (

@@ -212,6 +212,7 @@ class TelegramSimulator(SimulatedClient):
         *,
         media: str | None = None,
         reply_to_message_id: int | None = None,
+        entities: Sequence[raw.base.MessageEntity] | None = None,
         wait: bool = True,
     ) -> int:
         """Deliver a private message from a user to the bot; registered handlers run.
@@ -219,7 +220,9 @@ class TelegramSimulator(SimulatedClient):
         A user who writes is active again (unknown users are added). With ``wait`` this
         returns once hydrogram's dispatcher has run the handlers: don't call it with
         ``wait`` from inside a handler. Returns the message id (the bot may reply to or
-        copy it; with ``media`` the text is the caption).
+        copy it; with ``media`` the text is the caption). ``entities`` format the text
+        as a chat app sends bold, links or spoilers (``raw.types.MessageEntityBold``...,
+        offsets in UTF-16 code units).
         """
         self._returning_user(from_user_id)
         world = self.world
@@ -227,6 +230,7 @@ class TelegramSimulator(SimulatedClient):
             from_user_id,
             sender=from_user_id,
             text=text,
+            entities=entities,
             media=world.media.create(media, world.date()) if media else None,
             reply_to_msg_id=reply_to_message_id,
         )

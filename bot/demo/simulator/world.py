@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.demo.simulator.model import (
     ButtonRow,
     CallbackAnswer,
     ReceivedMessage,
+    SeenEntity,
     SimRpcError,
 )
 from bot.demo.simulator.peers import Directory, is_channel, peer_of
@@ -40,6 +42,27 @@ def buttons_of(markup: raw.base.ReplyMarkup | None) -> tuple[ButtonRow, ...]:
     if not isinstance(markup, raw.types.ReplyInlineMarkup | raw.types.ReplyKeyboardMarkup):
         return ()
     return tuple(tuple(_button(button) for button in row.buttons) for row in markup.rows)
+
+
+def entities_of(entities: Sequence[raw.base.MessageEntity] | None) -> tuple[SeenEntity, ...]:
+    """Return a text's entities as a reader sees them (``MessageEntityTextUrl`` -> ``text_url``)."""
+    seen = []
+    for entity in entities or ():
+        name = type(entity).__name__.removeprefix("Input").removeprefix("MessageEntity")
+        user = getattr(entity, "user_id", None)
+        seen.append(
+            SeenEntity(
+                kind=_CAMEL_HUMP.sub("_", name).lower(),
+                offset=entity.offset,
+                length=entity.length,
+                url=getattr(entity, "url", None),
+                user_id=getattr(user, "user_id", user),
+            )
+        )
+    return tuple(seen)
+
+
+_CAMEL_HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def _button(button: raw.base.KeyboardButton) -> tuple[str, str | None]:
@@ -217,4 +240,5 @@ class SimWorld:
             reply_to_message_id=reply_to.reply_to_msg_id
             if isinstance(reply_to, raw.types.MessageReplyHeader)
             else None,
+            entities=entities_of(message.entities),
         )
