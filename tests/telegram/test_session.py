@@ -166,6 +166,9 @@ async def test_a_default_client_storage_made_safe_has_no_error_under_the_load() 
         # What a host's own code reads of its storage still answers, coroutines under the lock.
         assert safe.conn is inner.conn
         assert await safe.version() == SQLiteStorage.VERSION
+        await safe.user_id(42)
+        await safe.user_id(None)  # hydrogram's load_session sets None this way
+        assert (await safe.user_id(), await inner.user_id()) == (None, None)
     finally:
         await safe.close()
 
