@@ -25,7 +25,7 @@ import hydrogram
 from hydrogram.storage import BaseStorage
 from hydrogram.storage.base import InputPeer
 
-from bot.telegram.peers import PeerRow
+from bot.telegram.peer_cache import PeerRow
 from bot.telegram.session import MongoSessionStorage
 from bot.telegram.session_values import UNSET, Unset
 

@@ -24,7 +24,7 @@ from hydrogram.storage import BaseStorage
 from hydrogram.storage.base import InputPeer
 
 from bot.storage.mongo import Collection, Database
-from bot.telegram.peers import PeerCache, PeerCollection, PeerRow, StoredPeer, peer_key
+from bot.telegram.peer_cache import PeerCache, PeerCollection, PeerRow, StoredPeer, peer_key
 from bot.telegram.session_values import (
     FRESH,
     UNSET,
