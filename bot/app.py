@@ -27,6 +27,7 @@ from bot.storage.mongo import Database
 from bot.storage.store import MongoBroadcastStore
 from bot.storage.users import MongoUserDirectory
 from bot.telegram.sender import HydrogramSender
+from bot.telegram.serialized import make_storage_safe
 from config.settings import ConfigError, Settings
 from scheduler.book import ScheduleBook
 from segments import SegmentCatalog, index_fields, load_catalog
@@ -122,6 +123,7 @@ def build_core(
     def compile_target(target: dict[str, Any], now: datetime) -> dict[str, Any]:
         return catalog.compile(target["segments"], target.get("excludes", ()), now)
 
+    make_storage_safe(client)  # hydrogram's default SQLiteStorage fails under concurrent sends
     sender = HydrogramSender(client)
     ports = Ports(
         store, ledger, users, sender, throttle, clock, wall_clock, compile_target=compile_target
