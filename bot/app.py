@@ -163,17 +163,24 @@ def broadcast_client(settings: Settings, name: str = "broadcast_manager") -> hyd
     """The hydrogram bot client, set up for broadcasting.
 
     ``sleep_threshold=0``: hydrogram must never sleep through a FloodWait on its
-    own, or the pipeline's limiter would not see it. Call inside the running loop.
+    own, or the pipeline's limiter would not see it. The session is the
+    ``SESSION_STRING`` if set (nothing on disk), else ``<name>.session`` in
+    ``SESSION_DIR`` (hydrogram's default would be the package's own folder).
+    Call inside the running loop.
     """
     missing = settings.missing_credentials()
     if missing:
         raise ConfigError(
             *(f"{name_}: required to run the bot; try `python -m bot demo`" for name_ in missing)
         )
+    if not settings.session_string:
+        Path(settings.session_dir).mkdir(parents=True, exist_ok=True)
     return hydrogram.Client(
         name,
         api_id=settings.api_id,
         api_hash=settings.api_hash,
         bot_token=settings.bot_token,
+        session_string=settings.session_string,
+        workdir=settings.session_dir,
         sleep_threshold=0,
     )

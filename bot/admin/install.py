@@ -7,6 +7,7 @@ database; ``python -m bot run`` calls it on a client built from the settings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import hydrogram
 from apscheduler.jobstores.base import BaseJobStore
+from hydrogram.errors import RPCError
 
 from bot.admin.board import StatusBoard
 from bot.admin.handlers import notices
@@ -37,6 +39,8 @@ from scheduler.runtime import RuntimeTiming, SchedulerRuntime
 from scheduler.signal import ChangeSignal
 
 log = logging.getLogger(__name__)
+#: How long ``python -m bot run`` waits for Telegram before it gives up with one line.
+CONNECT_TIMEOUT_S = 20.0
 
 #: Our handlers run before a host bot's (group 0) and stop propagation of what they consume.
 HANDLER_GROUP = -1
@@ -218,13 +222,22 @@ async def _start_scheduler(
     return runtime
 
 
-async def serve(settings: Settings) -> None:
-    """Run the standalone bot until interrupted (Ctrl-C); the caller checks credentials."""
+class StartError(Exception):
+    """The standalone bot could not start: Telegram unreachable, or refusing the bot."""
+
+
+async def serve(settings: Settings, *, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Run the standalone bot until interrupted (Ctrl-C); the caller checks credentials.
+
+    Raises:
+        StartError: Telegram could not be reached within ``connect_timeout_s``, or
+            refused the bot.
+    """
     if not settings.admin_ids:
         log.warning("ADMIN_IDS is empty: only users with role 'admin' can use the bot")
     async with open_database(settings) as db:
         client = broadcast_client(settings)
-        await client.start()
+        await start_client(client, connect_timeout_s)
         try:
             bot = await install(client, db, settings, all_callbacks=True, record_users=True)
             try:
@@ -233,3 +246,70 @@ async def serve(settings: Settings) -> None:
                 await bot.stop()
         finally:
             await client.stop()
+
+
+async def start_client(client: hydrogram.Client, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Start ``client``, or close what it opened and raise :class:`StartError`.
+
+    hydrogram retries an unreachable Telegram for about 20 s (forever once it has a
+    session), logging a warning per attempt, and when it gives up leaves its session
+    storage open: aiosqlite's thread would keep the process alive. Here the attempts
+    are counted instead of logged and the outcome is one error.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    attempts = _ConnectAttempts()
+    chatter = logging.getLogger("hydrogram.connection.connection")
+    chatter.addFilter(attempts)
+    try:
+        async with asyncio.timeout(timeout_s):
+            await client.start()
+    except BaseException as error:
+        await _abandon(client)
+        if isinstance(error, OSError | TimeoutError):  # ConnectionError is an OSError
+            raise StartError(attempts.outcome(loop.time() - started)) from None
+        if isinstance(error, RPCError):
+            raise StartError(f"Telegram refused to start the bot: {error}") from None
+        raise
+    finally:
+        chatter.removeFilter(attempts)
+
+
+class _ConnectAttempts(logging.Filter):
+    """Counts hydrogram's "Unable to connect" warnings while the bot starts, and drops them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = 0
+        self.last: str | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep everything but warnings, which are counted."""
+        if record.levelno != logging.WARNING:
+            return True
+        if record.args and str(record.msg).startswith("Unable to connect"):
+            self.failed += 1
+            self.last = str(record.args[0] if isinstance(record.args, tuple) else record.args)
+        return False
+
+    def outcome(self, elapsed_s: float) -> str:
+        """The line that tells why the start failed."""
+        advice = "check the network, a firewall or a proxy"
+        if not self.failed:
+            return f"Telegram did not answer within {elapsed_s:.2g} s; {advice}"
+        attempts = "1 connection attempt" if self.failed == 1 else f"{self.failed} attempts"
+        return (
+            f"Telegram could not be reached: {attempts} failed in {elapsed_s:.2g} s "
+            f"(last: {self.last}); {advice}"
+        )
+
+
+async def _abandon(client: hydrogram.Client) -> None:
+    """Stop what a failed start left running: the session's tasks and the storage."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(5):
+            session = getattr(client, "session", None)  # set once connect() got that far
+            if session is not None:
+                with contextlib.suppress(Exception):
+                    await session.stop()
+            await client.storage.close()

@@ -1,10 +1,10 @@
 """``python -m bot demo --interactive``: chat with the admin bot in the terminal.
 
 The whole admin bot is installed on the simulator, as ``python -m bot run``
-installs it on a real client; the terminal plays the admin. A typed line is sent
-as the admin's message, or, when it is the number of a shown button, presses it.
-The bot's messages are printed as they arrive and the status message is redrawn
-in place as the bot edits it.
+installs it on a real client; the terminal plays the admin. What can be typed
+(messages, replies to numbered messages, button presses, sample media, albums,
+files, forwards) is read by :mod:`bot.demo.chatinput`; the chat is drawn by
+:class:`~bot.demo.chatscreen.ChatScreen`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import os
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.admin.install import SchedulerSetup, install
 from bot.delivery.ports import PipelineConfig
+from bot.demo import chatinput as typed
 from bot.demo.audience import (
     ADMIN_ID,
     SimulatedAudience,
@@ -26,125 +30,18 @@ from bot.demo.audience import (
     seed_users,
     split_audience,
 )
-from bot.demo.simulator import ReceivedMessage, TelegramSimulator
+from bot.demo.chatscreen import ChatScreen
+from bot.demo.display import LogLines
+from bot.demo.simulator import TelegramSimulator
 from bot.storage.inmemory import in_memory_database
 from config.settings import Settings
 from scheduler.jobs import in_memory_job_store
 from scheduler.runtime import RuntimeTiming
 
-PROMPT = "you> "
-QUIT = "/quit"
 POLL_S = 0.2
-
-
-class ChatScreen:
-    """What the admin sees of the chat: the bot's messages, buttons numbered for pressing.
-
-    Args:
-        sim: The simulator the bot runs on.
-        out: Where the chat is written.
-        ansi: Redraw edited messages in place and keep a prompt line (a terminal);
-            otherwise edits are printed below and typed lines are echoed.
-        chat_id: The admin's chat.
-    """
-
-    def __init__(
-        self, sim: TelegramSimulator, out: TextIO, *, ansi: bool = False, chat_id: int = ADMIN_ID
-    ) -> None:
-        self.sim, self.out, self.ansi, self.chat_id = sim, out, ansi, chat_id
-        self._shown: dict[int, tuple[object, ...]] = {}
-        # A button keeps its number while its message shows it, through every edit.
-        self._numbers: dict[tuple[int, str], int] = {}
-        self._pressable: dict[int, tuple[int, bytes]] = {}
-        self._next_number = 1
-        self._last: tuple[int, int] | None = None  # (message id, lines) printed last
-        self._prompting = False
-
-    def button(self, n: int) -> tuple[int, bytes] | None:
-        """The ``(message_id, callback data)`` of button ``n``, if it is shown."""
-        return self._pressable.get(n)
-
-    async def refresh(self) -> None:
-        """Print the messages that are new or were edited since the last refresh."""
-        for message in self.sim.inbox(self.chat_id):
-            key = (message.text, message.media, message.buttons, message.deleted)
-            if self._shown.get(message.message_id) == key:
-                continue
-            edited = message.message_id in self._shown
-            self._shown[message.message_id] = key
-            self._forget_buttons(message.message_id)
-            if message.deleted:
-                continue
-            self._draw(message.message_id, self._render(message), in_place=edited)
-
-    def prompt(self) -> None:
-        """Show the prompt while waiting for the admin (terminal only)."""
-        if self.ansi and not self._prompting:
-            self.out.write(PROMPT)
-            self.out.flush()
-            self._prompting = True
-
-    def typed(self, line: str) -> None:
-        """Note a line the admin typed: the terminal echoed it, anything else needs it."""
-        if self.ansi:
-            self._prompting = False
-        else:
-            self.write(PROMPT + line)
-        self._last = None
-
-    def write(self, text: str) -> None:
-        """Print ``text`` (and a newline) above the prompt."""
-        self._clear_prompt()
-        self.out.write(text + "\n")
-        self._last = None
-        self._restore_prompt()
-
-    def _render(self, message: ReceivedMessage) -> str:
-        body = message.text or ""
-        if message.media:
-            body = f"[{message.media}] {body}".rstrip()
-        lines = [f"bot> {body}"]
-        for row in message.buttons:
-            cells = []
-            for label, data in row:
-                if data is None:
-                    cells.append(f"({label})")
-                elif data.startswith(("http://", "https://", "tg://")):
-                    cells.append(f"({label}: {data})")
-                else:
-                    cells.append(f"[{self._number(message.message_id, data)}] {label}")
-            lines.append("     " + "  ".join(cells))
-        return "\n".join(lines)
-
-    def _number(self, message_id: int, data: str) -> int:
-        n = self._numbers.get((message_id, data))
-        if n is None:
-            n, self._next_number = self._next_number, self._next_number + 1
-            self._numbers[(message_id, data)] = n
-        self._pressable[n] = (message_id, data.encode())
-        return n
-
-    def _forget_buttons(self, message_id: int) -> None:
-        for n, (mid, _) in list(self._pressable.items()):
-            if mid == message_id:
-                del self._pressable[n]
-
-    def _draw(self, message_id: int, text: str, *, in_place: bool) -> None:
-        self._clear_prompt()
-        if in_place and self.ansi and self._last is not None and self._last[0] == message_id:
-            self.out.write(f"\x1b[{self._last[1]}F\x1b[J")
-        self.out.write(text + "\n")
-        self._last = (message_id, text.count("\n") + 1)
-        self._restore_prompt()
-
-    def _clear_prompt(self) -> None:
-        if self._prompting:
-            self.out.write("\r\x1b[K")
-
-    def _restore_prompt(self) -> None:
-        if self._prompting:
-            self.out.write(PROMPT)
-        self.out.flush()
+#: The sample channel whose post ``:forward`` forwards.
+CHANNEL_ID = -1_001_234_567_890
+CHANNEL_POST = "Broadcast Manager News 📰 version 1.0 is out: forward this to everyone!"
 
 
 async def run_chat(
@@ -157,9 +54,9 @@ async def run_chat(
     """Seed the audience, install the bot on the simulator and chat until ``/quit`` or EOF.
 
     Args:
-        args: The demo's command line (:func:`bot.demo.parse_args`).
+        args: The demo's command line (:func:`bot.demo.cli.parse_args`).
         lines: What the admin types, one line each.
-        out: Where the chat is written; a terminal gets in-place redraws.
+        out: Where the chat is written; a terminal gets styles and in-place redraws.
         sim: A simulator (not started) to use instead of one built from ``args``,
             for a caller that inspects what users received; it is started and stopped here.
     """
@@ -172,9 +69,13 @@ async def run_chat(
         seed=args.seed,
     )
     screen = ChatScreen(sim, out, ansi=out.isatty())
+    logs = LogLines(screen.write)  # the bot's warnings, one line each, not tracebacks
+    logging.getLogger().addHandler(logs)
     await sim.start()
     try:
         await seed_users(db, sim, audience)
+        sim.add_chat(CHANNEL_ID, "Broadcast Manager News")
+        post = await sim.seed_message(CHANNEL_ID, CHANNEL_POST)
         concurrency = args.concurrency or auto_concurrency(args.rate, args.latency_ms)
         settings = Settings.for_tests(
             admin_ids=frozenset({ADMIN_ID}), rate_limit=args.rate, concurrency=concurrency
@@ -190,7 +91,7 @@ async def run_chat(
             screen.write(banner(audience))
             poller = asyncio.create_task(_poll(screen))
             try:
-                await _converse(sim, screen, lines)
+                await Conversation(sim, screen, post).run(lines)
             finally:
                 poller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -199,6 +100,7 @@ async def run_chat(
             await bot.stop()
     finally:
         await sim.stop()
+        logging.getLogger().removeHandler(logs)
 
 
 def banner(audience: SimulatedAudience) -> str:
@@ -213,60 +115,173 @@ def banner(audience: SimulatedAudience) -> str:
         f"{ADMIN_ID}) chatting with the bot on a simulated Telegram; no credentials needed.\n"
         f"Audience: {active + blocked + gone} users ({active} active, {blocked} blocked the bot, "
         f"{gone} deleted their account).\n"
+        "Messages show their number (#M), buttons the number that presses them ([N]).\n"
         "Try:  1. /help\n"
-        "      2. /broadcast Hello <b>everyone</b>\n"
-        "      3. the number of [🚀 Send now], then watch the status message.\n"
-        "      4. /broadcast_segments, then /broadcast --segment lang:de --exclude premium Hallo\n"
-        "      5. /broadcast_schedule in 1 minute | Soon, then /broadcast_scheduled\n"
-        f"Type a button's number to press it; {QUIT} or Ctrl-D to leave.\n"
+        "      2. /broadcast Hello <b>everyone</b>, then the number of [🚀 Send now]\n"
+        "      3. :photo Sale today      then  >M /broadcast            (M: the photo's #)\n"
+        "      4. :album photo,video     then  >M /broadcast            (a whole album)\n"
+        "      5. :forward               then  >M /broadcast --forward  (a channel post)\n"
+        '      6. /broadcast Twice?, then "N N" on its Send now: a double tap\n'
+        "      7. /broadcast_segments, then /broadcast --segment lang:de --exclude premium Hallo\n"
+        "      8. /broadcast_schedule in 1 minute | Soon, then /broadcast_scheduled\n\n"
+        f"{typed.SYNTAX}\n"
     )
 
 
-async def _converse(sim: TelegramSimulator, screen: ChatScreen, lines: AsyncIterator[str]) -> None:
-    screen.prompt()
-    async for raw in lines:
-        line = raw.strip()
-        screen.typed(line)
-        if line == QUIT:
-            break
-        if line:
-            pressed = screen.button(int(line)) if line.isdecimal() else None
-            if pressed is not None:
-                await sim.feed_callback(ADMIN_ID, *pressed)
-            else:
-                await sim.feed_message(ADMIN_ID, line)
-            await screen.refresh()
+class Conversation:
+    """Turns what the admin types into updates for the bot, and shows what happened."""
+
+    def __init__(self, sim: TelegramSimulator, screen: ChatScreen, channel_post: int) -> None:
+        self.sim, self.screen, self.channel_post = sim, screen, channel_post
+
+    async def run(self, lines: AsyncIterator[str]) -> None:
+        """Handle lines until ``/quit`` or the end of input."""
+        screen = self.screen
         screen.prompt()
-    await screen.refresh()
+        async for raw in lines:
+            action = typed.read_line(raw)
+            async with screen.lock:
+                screen.typed(raw.strip())
+                if isinstance(action, typed.Quit):
+                    break
+                if action is not None:
+                    await self.act(action)
+                await screen.refresh()
+            screen.prompt()
+        async with screen.lock:
+            await screen.refresh()
+
+    async def act(self, action: typed.Action) -> None:
+        """Carry out one action of the admin."""
+        if isinstance(action, typed.Press):
+            await self._press(action)
+        elif isinstance(action, typed.Say):
+            await self._say(action)
+        elif isinstance(action, typed.Help):
+            self.screen.write(typed.SYNTAX)
+        elif isinstance(action, typed.Mistake):
+            self.screen.write(f"demo> {action.why}")
+        else:
+            try:
+                await self._send(action)
+            except (ValueError, OSError) as error:
+                self.screen.write(f"demo> {error}")
+
+    async def _say(self, action: typed.Say) -> None:
+        screen = self.screen
+        message_id = await self.sim.feed_message(
+            ADMIN_ID, action.text, reply_to_message_id=action.reply_to
+        )
+        screen.said(_replying(action.reply_to) + action.text, message_id)
+        if action.text.split()[0] == "/help":  # the bot's help, then how to type in the demo
+            await screen.refresh()
+            screen.write(typed.SYNTAX)
+
+    async def _press(self, action: typed.Press) -> None:
+        screen, n = self.screen, action.number
+        pressed = screen.button(n)
+        late = pressed is None
+        pressed = pressed or screen.gone_button(n)
+        if pressed is None:  # not a button: a number sent as text
+            await self._say(typed.Say(str(n)))
+            return
+        times = " twice at once" if action.times > 1 else ""
+        note = " (no longer shown: a late tap)" if late else ""
+        screen.said(f"pressed [{n}] {screen.label(n)}{times}{note}")
+        for _ in range(action.times - 1):
+            await self.sim.feed_callback(ADMIN_ID, *pressed, wait=False)
+        await self.sim.feed_callback(ADMIN_ID, *pressed)
+
+    async def _send(self, action: typed.Action) -> None:
+        sim, screen = self.sim, self.screen
+        if isinstance(action, typed.SendMedia):
+            mid = await sim.feed_message(
+                ADMIN_ID, action.caption, media=action.kind, reply_to_message_id=action.reply_to
+            )
+            screen.said(_described(action.kind, action.caption, action.reply_to), mid)
+        elif isinstance(action, typed.SendAlbum):
+            items = [
+                (kind, action.caption if i == 0 else "") for i, kind in enumerate(action.kinds)
+            ]
+            ids = await sim.feed_album(ADMIN_ID, items, reply_to_message_id=action.reply_to)
+            for mid, (kind, caption) in zip(ids, items, strict=True):
+                screen.said(_described(f"{kind}, album", caption, action.reply_to), mid)
+        elif isinstance(action, typed.SendFile):
+            caption = action.caption or _file_caption(action.path)
+            mid = await sim.feed_message(
+                ADMIN_ID, caption, media="document", reply_to_message_id=action.reply_to
+            )
+            screen.said(_described("document", caption, action.reply_to), mid)
+        elif isinstance(action, typed.Forward):
+            origin = ADMIN_ID if action.message_id is not None else CHANNEL_ID
+            source = action.message_id or self.channel_post
+            for mid in await sim.feed_forward(ADMIN_ID, origin, [source]):
+                where = f"#{source}" if origin == ADMIN_ID else "the channel's post"
+                screen.said(f"[forwarded] {where}", mid)
+
+
+def _replying(reply_to: int | None) -> str:
+    return "" if reply_to is None else f"(reply to #{reply_to}) "
+
+
+def _described(kind: str, caption: str, reply_to: int | None) -> str:
+    return f"{_replying(reply_to)}[{kind}] {caption}".rstrip()
+
+
+def _file_caption(path: str) -> str:
+    """The name and size of a local file; the simulator sends a sample document in its place."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ValueError(f"no such file: {path}")
+    return f"{file.name} ({file.stat().st_size:,} bytes)"
 
 
 async def _poll(screen: ChatScreen) -> None:
     while True:
-        await screen.refresh()
+        async with screen.lock:
+            await screen.refresh()
         await asyncio.sleep(POLL_S)
 
 
 async def stdin_lines() -> AsyncIterator[str]:
-    """Lines typed on stdin, read by a daemon thread so Ctrl-C never waits on ``input``."""
+    """Lines typed on stdin, read by a daemon thread so Ctrl-C never waits on a read."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
+    read_line = _line_reader()
 
     def read() -> None:
         while True:
             try:
-                line: str | None = input()
+                line = read_line()
             except (EOFError, OSError):
                 line = None
             try:
                 loop.call_soon_threadsafe(queue.put_nowait, line)
             except RuntimeError:  # the chat is over and its loop closed
                 return
-            if line is None:
+            if line is None or line.strip() == typed.QUIT:
                 return
 
     threading.Thread(target=read, name="demo-chat-stdin", daemon=True).start()
     while (line := await queue.get()) is not None:
         yield line
+
+
+def _line_reader() -> Callable[[], str | None]:
+    """``input`` on a terminal (line editing); elsewhere a stream of its own on stdin's fd.
+
+    A daemon thread blocked reading a pipe through ``sys.stdin`` holds its lock, and
+    the interpreter aborts at exit when it cannot take it; a separate stream avoids that.
+    """
+    if sys.stdin.isatty():
+        return input
+    stream = os.fdopen(os.dup(sys.stdin.fileno()), encoding="utf-8", errors="replace")
+
+    def read() -> str | None:
+        line = stream.readline()
+        return line.removesuffix("\n") if line else None
+
+    return read
 
 
 def main(args: argparse.Namespace) -> int:

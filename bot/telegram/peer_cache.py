@@ -23,7 +23,8 @@ from hydrogram import raw, utils
 from hydrogram.storage.base import InputPeer
 from pymongo import UpdateOne
 
-from bot.storage.mongo import Collection, as_utc
+from bot.delivery.model import as_utc
+from bot.storage.mongo import Collection
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from bot.__main__ import main
+from bot.demo.cli import build_parser
+from config.settings import ENV_VARS
 
 
 def test_demo_json_accounts_for_every_recipient(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,3 +81,39 @@ def test_demo_rejects_bad_options(
 def test_unknown_command_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fly"]) == 2
     assert "unknown command 'fly'" in capsys.readouterr().err
+
+
+def test_demo_refuses_a_target_that_matches_nobody(capsys: pytest.CaptureFixture[str]) -> None:
+    args = "demo --users 50 --rate 1000 --telegram-limit 1000 --latency-ms 0 --segment lang:xx"
+    assert main(args.split()) == 2
+    captured = capsys.readouterr()
+    assert "Nobody matches" in captured.err
+    assert "lang:xx" in captured.err
+    assert "COMPLETED" not in captured.out
+    assert "Sent" not in captured.out
+
+
+def test_help_is_plain_text_with_every_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--help"])
+    assert exit_info.value.code == 0
+    shown = capsys.readouterr().out
+    assert "``" not in shown
+    options = [action for action in build_parser()._actions if action.option_strings]
+    for action in options:
+        if action.dest == "help":
+            continue
+        assert action.help is not None, action.dest
+        assert "(default: " in action.help, action.dest
+    assert "--seed" in shown
+    assert "replays the same" in shown
+    assert "--chaos" in shown
+
+
+def test_run_help_names_every_environment_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--help"]) == 0
+    shown = capsys.readouterr().out
+    for name in ENV_VARS:
+        assert name in shown
+    assert ".env.example" in shown
+    assert "README.md" in shown

@@ -83,9 +83,21 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
 def test_the_example_file_loads() -> None:
     catalog = load_catalog(ROOT / "segments.example.toml")
     assert set(catalog.custom) == {"vip", "trial_ending", "beta_testers"}
-    assert catalog.fields.last_seen == "last_active"
+    # copied as the README says, the built-ins keep the names the standalone bot records
+    assert (catalog.fields.last_seen, catalog.fields.created_at) == ("last_seen", "created_at")
     compiled = catalog.compile(list(catalog.custom), [], NOW)
     assert len(compiled["$and"]) == 3 + 3
+
+
+def test_the_example_field_table_maps_a_host_bots_names_once_uncommented(tmp_path: Path) -> None:
+    text = (ROOT / "segments.example.toml").read_text(encoding="utf-8")
+    for line in ("[fields]", 'last_seen = "last_active"', 'created_at = "joined_at"'):
+        assert f"# {line}\n" in text
+        text = text.replace(f"# {line}\n", f"{line}\n")
+    path = tmp_path / "segments.toml"
+    path.write_text(text, encoding="utf-8")
+    catalog = load_catalog(path)
+    assert (catalog.fields.last_seen, catalog.fields.created_at) == ("last_active", "joined_at")
 
 
 def test_no_path_is_the_builtins_only() -> None:

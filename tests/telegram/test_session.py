@@ -23,8 +23,9 @@ from hydrogram.raw.core import TLObject
 from hydrogram.storage import BaseStorage, SQLiteStorage
 from pymongo.errors import AutoReconnect
 
+from bot.delivery.model import as_utc
 from bot.demo.simulator import TelegramSimulator
-from bot.storage.mongo import Database, as_utc
+from bot.storage.mongo import Database
 from bot.telegram.serialized import SerializedStorage, make_storage_safe
 from bot.telegram.session import MongoSessionStorage, session_storage
 from tests.conftest import Launch

@@ -117,7 +117,7 @@ def forward_messages(world: SimWorld, query: functions.ForwardMessages) -> raw.t
             silent=bool(query.silent),
             noforwards=bool(query.noforwards),
             grouped_id=groups.get(source.grouped_id) if source.grouped_id else None,
-            fwd_from=None if query.drop_author else _origin(from_chat, source),
+            fwd_from=None if query.drop_author else forward_header(from_chat, source),
         )
         for source in found
     ]
@@ -130,7 +130,7 @@ def _copyable(media: raw.base.MessageMedia | None) -> Media | None:
     return None
 
 
-def _origin(chat_id: int, source: raw.types.Message) -> raw.types.MessageFwdHeader:
+def forward_header(chat_id: int, source: raw.types.Message) -> raw.types.MessageFwdHeader:
     """Return the header of a forward of ``source``; a forward of a forward keeps the origin."""
     if source.fwd_from is not None:
         return source.fwd_from

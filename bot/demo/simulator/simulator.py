@@ -6,25 +6,23 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from hydrogram import raw, utils
+from hydrogram import utils
 
-from bot.demo.simulator.client import SimulatedClient, wire_copy
 from bot.demo.simulator.faults import LOST_KINDS, FaultPlan, LostKind, TransientKind
+from bot.demo.simulator.feeds import UserFeeds
 from bot.demo.simulator.limits import LimitRules
-from bot.demo.simulator.media import ALBUM_KINDS
 from bot.demo.simulator.model import (
     CallbackAnswer,
     ReceivedMessage,
     SimChat,
     SimUser,
     UserState,
-    access_hash_for,
 )
 from bot.demo.simulator.peers import Directory, is_channel
 from bot.demo.simulator.world import SimWorld
 
 
-class TelegramSimulator(SimulatedClient):
+class TelegramSimulator(UserFeeds):
     """A bot client on a simulated Telegram: users, chats, flood limits and failures.
 
     Drive it with hydrogram's own API (``send_message``, ``get_messages``,
@@ -92,24 +90,6 @@ class TelegramSimulator(SimulatedClient):
             date_origin=time.time() if date_origin is None else date_origin,
         )
         super().__init__(name, world, workers=workers, cold=cold)
-
-    def add_user(
-        self,
-        user_id: int,
-        state: UserState = UserState.ACTIVE,
-        *,
-        first_name: str | None = None,
-        language_code: str = "en",
-        is_premium: bool = False,
-        username: str | None = None,
-    ) -> None:
-        """Add (or replace) a user; hydrogram's peer cache learns it before the next request."""
-        if utils.get_peer_type(user_id) != "user" or user_id == self.world.directory.bot_id:
-            raise ValueError(f"not a valid user id for the simulator: {user_id}")
-        self.world.directory.users[user_id] = SimUser(
-            user_id, state, first_name or f"User {user_id}", username, language_code, is_premium
-        )
-        self.queue_peers([user_id])
 
     def add_users(
         self,
@@ -189,74 +169,11 @@ class TelegramSimulator(SimulatedClient):
 
     async def seed_album(self, chat_id: int, items: Sequence[str | tuple[str, str]]) -> list[int]:
         """Put an album into a chat; ``items`` are kinds or ``(kind, caption)``. Returns the ids."""
-        pairs = [(item, "") if isinstance(item, str) else item for item in items]
-        if not 2 <= len(pairs) <= 10 or any(kind not in ALBUM_KINDS for kind, _ in pairs):
-            raise ValueError(f"an album has 2-10 items of {sorted(ALBUM_KINDS)}, got {items}")
-        world, sender = self.world, self._author_in(chat_id)
-        grouped_id = world.serial()
-        ids: list[int] = []
-        for kind, caption in pairs:
-            media = world.media.create(kind, world.date())
-            message = world.compose(
-                chat_id, sender=sender, text=caption, media=media, grouped_id=grouped_id
-            )
-            world.store.put(chat_id, message)
-            ids.append(message.id)
+        messages = self._album(chat_id, self._author_in(chat_id), items)
+        for message in messages:
+            self.world.store.put(chat_id, message)
         await self.register_peers()
-        return ids
-
-    async def feed_message(
-        self,
-        from_user_id: int,
-        text: str = "",
-        *,
-        media: str | None = None,
-        reply_to_message_id: int | None = None,
-        entities: Sequence[raw.base.MessageEntity] | None = None,
-        wait: bool = True,
-    ) -> int:
-        """Deliver a private message from a user to the bot; registered handlers run.
-
-        A user who writes is active again (unknown users are added). With ``wait`` this
-        returns once hydrogram's dispatcher has run the handlers: don't call it with
-        ``wait`` from inside a handler. Returns the message id (the bot may reply to or
-        copy it; with ``media`` the text is the caption). ``entities`` format the text
-        as a chat app sends bold, links or spoilers (``raw.types.MessageEntityBold``...,
-        offsets in UTF-16 code units).
-        """
-        self._returning_user(from_user_id)
-        world = self.world
-        message = world.compose(
-            from_user_id,
-            sender=from_user_id,
-            text=text,
-            entities=entities,
-            media=world.media.create(media, world.date()) if media else None,
-            reply_to_msg_id=reply_to_message_id,
-        )
-        world.store.put(from_user_id, message)
-        update = raw.types.UpdateNewMessage(message=message, pts=world.next_pts(), pts_count=1)
-        await self._push(world.updates([update], [message]), wait)
-        return message.id
-
-    async def feed_callback(
-        self, from_user_id: int, message_id: int, data: bytes, *, wait: bool = True
-    ) -> int:
-        """Press an inline button of ``message_id`` in the user's chat; returns the query id."""
-        self._returning_user(from_user_id)
-        world = self.world
-        query_id = world.serial()
-        world.open_queries[query_id] = from_user_id
-        update = raw.types.UpdateBotCallbackQuery(
-            query_id=query_id,
-            user_id=from_user_id,
-            peer=raw.types.PeerUser(user_id=from_user_id),
-            msg_id=message_id,
-            chat_instance=access_hash_for(from_user_id),
-            data=data,
-        )
-        await self._push(world.updates([update], [], [from_user_id]), wait)
-        return query_id
+        return [message.id for message in messages]
 
     def inbox(self, chat_id: int) -> list[ReceivedMessage]:
         """Return what the bot delivered to ``chat_id``, oldest first."""
@@ -310,21 +227,3 @@ class TelegramSimulator(SimulatedClient):
         if chat_id not in self.world.directory.chats:
             self.add_chat(chat_id)
         return None if is_channel(chat_id) else self.world.directory.bot_id
-
-    def _returning_user(self, user_id: int) -> None:
-        user = self.world.directory.users.get(user_id)
-        if user is None:
-            self.add_user(user_id)
-        elif user.state is UserState.DEACTIVATED:
-            raise ValueError(f"user {user_id} is deactivated and cannot write")
-        else:
-            user.state = UserState.ACTIVE
-
-    async def _push(self, updates: raw.types.Updates, wait: bool) -> None:
-        if not self.is_initialized:
-            raise ConnectionError("start the simulator before feeding updates")
-        await self.register_peers()
-        # hydrogram leaves handle_updates unannotated; it is the path real updates take.
-        await self.handle_updates(wire_copy(updates))  # type: ignore[no-untyped-call]
-        if wait:
-            await self.dispatcher.updates_queue.join()
