@@ -129,6 +129,8 @@ class StatusBoard:
             where = doc.get("progress_message")
             if not where or bid == self._current or not _waits(doc["status"], ahead):
                 continue
+            if self._current is None and place == 0:
+                continue  # first in line with nothing sending: it starts now, not waits
             before = self._waiting[:place]
             text = waiting_text(bid, place + (self._current is not None), ahead, before)
             if doc["status"] == BroadcastStatus.RUNNING:  # resumed: next in line

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections import deque
 from datetime import timedelta
 from functools import partial
@@ -60,6 +61,7 @@ class Dispatch:
         self.closing = self.yielding = False
         self.stop_reason: str | None = None
         self.outage: OutageTooLongError | None = None
+        self.claiming: str | None = None  # the token of a claim whose answer is awaited
         self.flush_batch = max(1, config.concurrency // 4)
         self.run_started = ports.clock()
         self.reporter = ProgressReporter(
@@ -108,9 +110,7 @@ class Dispatch:
         if free < max(1, self.cfg.concurrency // 2) and (self.ready or self.in_flight):
             return  # claim in batches, not one round trip per recipient
         while free > 0 and self.feed.candidates:
-            take = self.feed.take(free)
-            now = self.p.wall_clock()
-            claimed = await self.db(partial(self.p.ledger.claim, self.bid, take, now))
+            claimed = await self._claim_batch(self.feed.take(free))
             self.outstanding += len(claimed)
             self.ready.extend(claimed)
             free -= len(claimed)
@@ -119,12 +119,20 @@ class Dispatch:
 
     async def _settle_unknown(self) -> None:
         """Recipients Telegram does not know: claimed and recorded as failed, never sent."""
-        take = self.feed.take_unknown()
-        claimed = await self.db(partial(self.p.ledger.claim, self.bid, take, self.p.wall_clock()))
+        claimed = await self._claim_batch(self.feed.take_unknown())
         self.outstanding += len(claimed)
         at = self.p.wall_clock()
         for uid in claimed:
             self._record(Outcome(uid, 0, error=ErrorCategory.INVALID, error_code=NOT_A_USER, at=at))
+
+    async def _claim_batch(self, user_ids: list[int]) -> list[int]:
+        """Claim under a token of this batch: a retry after a lost answer finds its rows, and
+        a stop during the claim gives back whatever it claimed (:meth:`_give_back`)."""
+        self.claiming = token = secrets.token_hex(8)
+        claim = partial(self.p.ledger.claim, self.bid, user_ids, self.p.wall_clock(), token)
+        claimed = await self.db(claim)
+        self.claiming = None
+        return claimed
 
     async def _flush(self) -> None:
         if not self.outcomes:

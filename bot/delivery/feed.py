@@ -129,6 +129,9 @@ class AudienceFeed:
             await self._snapshot_ids(list(target["user_ids"]), after)
         else:
             await self._snapshot_users(target.get("filter", {}), after)
+        # Counted again: an insert whose answer was lost (written, then retried) added rows
+        # that the retry did not report as new.
+        self.total = (await self.db(partial(self.p.ledger.tally, self.bid))).total
         self.total_known = True
         fields = {"snapshot_complete": True, "total_users": self.total}
         await self.db(partial(self.p.store.update, self.bid, fields))

@@ -94,8 +94,14 @@ class DeliveryLedger(Protocol):
     async def add_pending(self, broadcast_id: str, user_ids: Sequence[int], now: datetime) -> int:
         """Add recipients as pending (idempotent); returns how many were new."""
 
-    async def claim(self, broadcast_id: str, user_ids: Sequence[int], now: datetime) -> list[int]:
-        """Move pending rows to sending; returns those claimed."""
+    async def claim(
+        self, broadcast_id: str, user_ids: Sequence[int], now: datetime, token: str
+    ) -> list[int]:
+        """Move pending rows to sending under ``token``; returns those claimed. Called again
+        with the same token (after a lost answer) it returns the same rows."""
+
+    async def release_claim(self, broadcast_id: str, token: str) -> None:
+        """Return the rows still claimed under ``token`` to pending."""
 
     async def release(self, broadcast_id: str, user_ids: Sequence[int]) -> None:
         """Return claimed rows whose send never started to pending."""

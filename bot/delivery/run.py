@@ -133,6 +133,7 @@ class BroadcastRun(Dispatch):
             for _ in range(self.cfg.concurrency)
         ]
         self.tasks = [*self.helpers, *self.workers]
+        self.reporter.now()  # the admin sees it start (and its Pause button) at once
         await self._dispatch()
         if self.outage is not None:
             raise self.outage
@@ -184,6 +185,9 @@ class BroadcastRun(Dispatch):
         await self.reporter.close(last=self.yielding)
 
     async def _give_back(self) -> None:
+        if self.claiming is not None:  # stopped while a claim's answer was on its way
+            await self.db(partial(self.p.ledger.release_claim, self.bid, self.claiming))
+            self.claiming = None
         await self._flush()
         if self.ready:  # claimed, never sent: back to pending for a later run
             ids = list(self.ready)

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bson import ObjectId
 from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import BulkWriteError
 
@@ -79,20 +78,34 @@ class MongoDeliveryLedger:
             return int(error.details.get("nInserted", 0))
         return len(result.inserted_ids)
 
-    async def claim(self, broadcast_id: str, user_ids: Sequence[int], now: datetime) -> list[int]:
-        """Move pending rows to sending; returns the users actually claimed."""
+    async def claim(
+        self, broadcast_id: str, user_ids: Sequence[int], now: datetime, token: str
+    ) -> list[int]:
+        """Move pending rows to sending under ``token``; returns the users claimed under it.
+
+        Idempotent for one token: called again after its answer was lost (the update
+        happened, the reply did not arrive), it returns the rows the first call claimed.
+        """
         if not user_ids:
             return []
         keys = [row_id(broadcast_id, uid) for uid in user_ids]
-        token = str(ObjectId())
         result = await self.rows.update_many(
             {"_id": {"$in": keys}, "status": DeliveryStatus.PENDING.value},
             {"$set": {"status": DeliveryStatus.SENDING.value, "claimed_at": now, "claim": token}},
         )
         if result.modified_count == len(keys):
             return list(user_ids)
-        cursor = self.rows.find({"_id": {"$in": keys}, "claim": token}, {"user_id": 1})
+        query = {"_id": {"$in": keys}, "claim": token, "status": DeliveryStatus.SENDING.value}
+        cursor = self.rows.find(query, {"user_id": 1})
         return [doc["user_id"] async for doc in cursor]
+
+    async def release_claim(self, broadcast_id: str, token: str) -> None:
+        """Return every row still claimed under ``token`` to pending: a stop came while the
+        claim's answer was on its way, so none of them was handed to a sender."""
+        await self.rows.update_many(
+            {"broadcast_id": broadcast_id, "claim": token, "status": DeliveryStatus.SENDING.value},
+            {"$set": {"status": DeliveryStatus.PENDING.value}, "$unset": {"claimed_at": ""}},
+        )
 
     async def release(self, broadcast_id: str, user_ids: Sequence[int]) -> None:
         """Return claimed rows whose send never started to pending (cancel, pause)."""

@@ -260,3 +260,12 @@ async def test_an_answer_to_send_me_the_message_is_copied_as_it_is(
     await wait_status(db, broadcast_id(confirm), "completed")
 
     assert received(sim) == {(text, (SeenEntity("spoiler", 18, 7),))}
+
+
+async def test_a_message_starting_with_emoji_is_read_whole(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    await sim.feed_message(ADMIN, "🎉 just chatting")  # not a command: ignored, no crash
+    assert not any("wrong" in t for t in texts(sim))
+    confirm = await confirmation(sim, "/broadcast 🎉🎉 Party tonight")
+    assert "🎉🎉 Party tonight" in (confirm.text or "")

@@ -265,3 +265,46 @@ async def test_progress_shows_the_outage_since_when(db: Database, sim: TelegramS
     down = [s.db_down_since for s in snaps if s.db_down_since is not None]
     assert down, "the admin was never shown the outage"
     assert len(set(down)) == 1  # one outage, one start time
+
+
+async def test_writes_whose_answer_is_lost_strand_nobody(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    users = await seed(db, sim, range(100, 300))
+    fdb, plan = faulty(db)
+    # The claim, an insert of the snapshot and a settlement reach MongoDB; their answers do not.
+    for operation in ("update_many", "insert_many", "bulk_write"):
+        plan.outage(count=1, after=True, collections=["deliveries"], operations=[operation])
+    core = make_core(fdb, sim, rate=500)
+
+    bid, summary = await broadcast(core)
+
+    assert plan.record.faults == 3
+    assert (summary.status, summary.sent, summary.total, summary.unknown) == (
+        "completed",
+        len(users),
+        len(users),
+        0,
+    )
+    assert set(receipts(sim, users).values()) == {1}
+    assert await db["deliveries"].count_documents({"broadcast_id": bid, "status": "sent"}) == 200
+
+
+async def test_a_stop_during_a_claim_gives_its_rows_back(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    await seed(db, sim, range(100, 300))
+    fdb, plan = faulty(db)
+    core = make_core(fdb, sim, rate=300)
+    bid = await create_running(core)
+    run = asyncio.create_task(core.service.run(bid))
+    await asyncio.sleep(0.3)
+    # The next claim is written but its answer is lost: the run waits to ask again...
+    plan.outage(count=1, after=True, collections=["deliveries"], operations=["update_many"])
+    await asyncio.sleep(0.1)
+    run.cancel()  # ...when a deploy stops it
+    with pytest.raises(asyncio.CancelledError):
+        await run
+
+    assert plan.record.by_operation["update_many"] == 1
+    assert await db["deliveries"].count_documents({"broadcast_id": bid, "status": "sending"}) == 0

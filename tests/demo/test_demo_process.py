@@ -72,7 +72,7 @@ async def test_ctrl_c_stops_the_broadcast_and_reports_what_was_sent() -> None:
     seen = b""
     try:
         async with asyncio.timeout(30):
-            while b" done (" not in seen:  # the first progress line: it is sending
+            while not re.search(rb"\] [1-9][\d,]*/[\d,]+\+? done \(", seen):  # it is sending
                 line = await process.stdout.readline()
                 assert line, seen.decode()
                 seen += line

@@ -17,7 +17,7 @@ async def test_add_pending_is_idempotent_and_keeps_state(db: Database) -> None:
     ledger = MongoDeliveryLedger(db)
     await ledger.ensure_indexes()
     assert await ledger.add_pending("b1", [1, 2, 3], NOW) == 3
-    assert await ledger.claim("b1", [1], NOW) == [1]
+    assert await ledger.claim("b1", [1], NOW, "t1") == [1]
     await ledger.settle("b1", [Outcome(1, 1, (10,), at=NOW)])
     assert await ledger.add_pending("b1", [1, 2, 3, 4], NOW) == 1
     assert await ledger.status_of("b1", 1) is DeliveryStatus.SENT
@@ -27,16 +27,17 @@ async def test_add_pending_is_idempotent_and_keeps_state(db: Database) -> None:
 async def test_claim_takes_only_pending_rows(db: Database) -> None:
     ledger = MongoDeliveryLedger(db)
     await ledger.add_pending("b1", [1, 2, 3], NOW)
-    assert await ledger.claim("b1", [1, 2], NOW) == [1, 2]
-    assert await ledger.claim("b1", [1, 2, 3, 99], NOW) == [3]
-    assert await ledger.claim("b1", [1, 2, 3], NOW) == []
+    assert await ledger.claim("b1", [1, 2], NOW, "t2") == [1, 2]
+    assert await ledger.claim("b1", [1, 2, 3, 99], NOW, "t3") == [3]
+    assert await ledger.claim("b1", [1, 2, 3], NOW, "t4") == []
+    assert await ledger.claim("b1", [1, 2], NOW, "t2") == [1, 2]  # the same claim, asked again
 
 
 async def test_settle_records_results_and_tally_counts_them(db: Database) -> None:
     ledger = MongoDeliveryLedger(db)
     await ledger.add_pending("b1", [1, 2, 3, 4, 5], NOW)
     await ledger.add_pending("other", [1], NOW)
-    await ledger.claim("b1", [1, 2, 3, 4], NOW)
+    await ledger.claim("b1", [1, 2, 3, 4], NOW, "t5")
     await ledger.settle(
         "b1",
         [
@@ -58,7 +59,7 @@ async def test_settle_records_results_and_tally_counts_them(db: Database) -> Non
 async def test_release_returns_claims_to_pending(db: Database) -> None:
     ledger = MongoDeliveryLedger(db)
     await ledger.add_pending("b1", [1, 2], NOW)
-    await ledger.claim("b1", [1, 2], NOW)
+    await ledger.claim("b1", [1, 2], NOW, "t6")
     await ledger.release("b1", [2])
     assert await ledger.status_of("b1", 2) is DeliveryStatus.PENDING
     assert await ledger.pending_page("b1", None, 10) == [2]
@@ -78,12 +79,12 @@ async def test_pending_is_read_in_pages_by_user_id(db: Database) -> None:
 async def test_rows_in_doubt_are_sent_once_more_within_the_window(db: Database) -> None:
     ledger = MongoDeliveryLedger(db)
     await ledger.add_pending("b1", [1, 2, 3], NOW)
-    await ledger.claim("b1", [1], NOW - timedelta(hours=2))
-    await ledger.claim("b1", [2, 3], NOW)
+    await ledger.claim("b1", [1], NOW - timedelta(hours=2), "t7")
+    await ledger.claim("b1", [2, 3], NOW, "t8")
 
     assert await ledger.retry_in_doubt("b1", NOW - timedelta(hours=1)) == 2
     assert await ledger.pending_page("b1", None, 10) == [2, 3]
-    await ledger.claim("b1", [2], NOW)  # in doubt a second time: never again
+    await ledger.claim("b1", [2], NOW, "t9")  # in doubt a second time: never again
     assert await ledger.retry_in_doubt("b1", NOW - timedelta(hours=1)) == 0
     assert (await ledger.tally("b1")).sending == 2
 
@@ -103,3 +104,12 @@ async def test_store_transition_is_compare_and_set(db: Database) -> None:
     doc = await store.get("b1")
     assert doc["schema_version"] == 1
     assert [(a["action"], a["by"]) for a in doc["audit"]] == [("running", 7)]
+
+
+async def test_a_claim_whose_answer_was_lost_is_found_again_or_given_back(db: Database) -> None:
+    ledger = MongoDeliveryLedger(db)
+    await ledger.add_pending("b1", [1, 2, 3], NOW)
+    await ledger.claim("b1", [1, 2], NOW, "lost")  # the answer never arrived...
+    assert await ledger.claim("b1", [1, 2], NOW, "lost") == [1, 2]  # ...a retry finds them
+    await ledger.release_claim("b1", "lost")  # or a stop gives them back
+    assert await ledger.pending_page("b1", None, 10) == [1, 2, 3]

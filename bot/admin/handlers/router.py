@@ -123,7 +123,8 @@ async def handle_message(ctx: BotContext, message: Message) -> None:
     parsed: Parsed = NotACommand()
     if text:
         entities = plain_entities(message.entities)
-        parsed = parse_command(text, bot_username=ctx.bot_username, entities=entities)
+        # str(): hydrogram's text slices in UTF-16 units; the parser counts characters.
+        parsed = parse_command(str(text), bot_username=ctx.bot_username, entities=entities)
     if isinstance(parsed, UnknownCommand) and ctx.records_users and await ctx.is_admin(user.id):
         parsed = UsageError(parsed.hint)  # standalone: nobody else owns /broadcast...
     if isinstance(parsed, NotACommand | NotForUs | UnknownCommand):
