@@ -28,7 +28,9 @@ from bot.admin.handlers.schedule import admin_zone
 from bot.admin.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_handlers
 from bot.admin.queue import BroadcastQueue
 from bot.app import Core, Tuning, broadcast_client, build_core, open_database, utc_now
+from bot.delivery.events import event
 from bot.delivery.ports import PipelineConfig, WallClock
+from bot.ops.logs import configure_logging, secrets_of
 from bot.storage.mongo import Database
 from config.settings import Settings
 from scheduler.jobs import JobScheduler, mongo_store_factory
@@ -75,6 +77,13 @@ class BroadcastBot:
     board: StatusBoard
     registered: list[tuple[Any, int]] = field(default_factory=list)
     scheduler: SchedulerRuntime | None = None
+    #: Installed without leader election: this instance always sends.
+    unelected: bool = False
+
+    @property
+    def leads(self) -> bool:
+        """Whether this instance sends broadcasts: the elected one, or any without election."""
+        return self.scheduler.is_leader if self.scheduler is not None else self.unelected
 
     async def start_sending(self) -> None:
         """This instance sends: the queue runs, waiting broadcasts are shown their place."""
@@ -135,6 +144,8 @@ async def install(
         The running bot; call :meth:`BroadcastBot.stop` before stopping the client.
     """
     tuning = Tuning.from_settings(settings)
+    if settings.rate_warning is not None:
+        log.warning("%s", settings.rate_warning, extra=event("config.rate_warning"))
     core = build_core(db, client, tuning, config=config, wall_clock=wall_clock)
     await core.ensure_indexes(unique_user_ids=record_users)
     context: BotContext | None = None
@@ -168,7 +179,19 @@ async def install(
     if setup.enabled:  # the elected instance runs the queue too: one sender, one rate
         bot.scheduler = await _start_scheduler(bot, db, setup)
     else:
+        bot.unelected = True
         await bot.start_sending()
+    log.info(
+        "broadcast admin bot installed",
+        extra=event(
+            "bot.installed",
+            rate=tuning.rate,
+            concurrency=core.pipeline.config.concurrency,
+            test_mode=tuning.test_mode.enabled,
+            election=setup.enabled,
+            leader=bot.leads,
+        ),
+    )
     return bot
 
 
@@ -212,9 +235,17 @@ async def _start_scheduler(
 
 
 async def serve(settings: Settings) -> None:
-    """Run the standalone bot until interrupted (Ctrl-C); the caller checks credentials."""
+    """Run the standalone bot until interrupted (Ctrl-C); the caller checks credentials.
+
+    Logging goes to stderr, one line per event at ``LOG_LEVEL``, secrets masked
+    (:mod:`bot.ops.logs`).
+    """
+    configure_logging(settings.log_level, secrets_of(settings))
     if not settings.admin_ids:
-        log.warning("ADMIN_IDS is empty: only users with role 'admin' can use the bot")
+        log.warning(
+            "ADMIN_IDS is empty: only users with role 'admin' can use the bot",
+            extra=event("config.no_admins"),
+        )
     async with open_database(settings) as db:
         client = broadcast_client(settings)
         await client.start()

@@ -4,6 +4,8 @@ Owns what a broadcast is (content, statuses, outcomes, errors), the rate
 limiter, retry and progress policies, the run (feed, dispatcher, workers,
 watcher) and the lifecycle service. Pure: every I/O goes through the Protocols
 of :mod:`bot.delivery.ports`, which the adapters implement; clocks are injected.
+What happens is logged with the standard library, its fields named by
+:func:`bot.delivery.events.event` (every package uses it).
 
 A change here: how broadcasts are sent, paced, retried, resumed or summarised.
 

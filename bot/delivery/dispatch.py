@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.delivery.errors import ErrorCategory, FloodWaitError, SendError, classify_exception
+from bot.delivery.events import event
 from bot.delivery.feed import AudienceFeed
 from bot.delivery.model import Outcome
 from bot.delivery.outage import OutageGuard, OutageTooLongError
@@ -30,6 +32,8 @@ from bot.delivery.progress import ProgressReporter
 
 if TYPE_CHECKING:
     from bot.delivery.ports import PipelineConfig, Ports, PreparedMessage, ProgressCallback
+
+log = logging.getLogger(__name__)
 
 CANCELLED = "cancelled by an admin"
 #: Recorded for a recipient Telegram does not know (``users.GetUsers`` did not return it).
@@ -177,6 +181,9 @@ class Dispatch:
             except FloodWaitError as flood:
                 self.flood_waits += 1
                 self.p.throttle.flood_wait(flood.seconds)
+                rate = self.p.throttle.limiter.rate  # lowered by the FloodWait
+                waited = event("flood_wait", self.bid, seconds=flood.seconds, rate=rate)
+                log.warning("FloodWait: every sender waits %g s", flood.seconds, extra=waited)
                 self.ready.appendleft(user_id)
                 return None
             except SendError as error:
@@ -216,6 +223,8 @@ class Dispatch:
     def _stop(self, reason: str) -> None:
         if self.stop_reason is None:
             self.stop_reason = reason
+            level = logging.INFO if reason == CANCELLED else logging.WARNING
+            log.log(level, "run stopping", extra=event("run.stopping", self.bid, reason=reason))
         self._halt()
 
     def _yield(self) -> None:
@@ -232,6 +241,11 @@ class Dispatch:
     def _outage_changed(self) -> None:
         if self.db.down:
             self.p.throttle.interrupt()
+            down = event("db.outage_started", self.bid, error=self.db.last_error)
+            log.warning("the database is unreachable: sending waits", extra=down)
+        else:
+            up = event("db.outage_ended", self.bid, down_s=self.db.last_outage_s)
+            log.info("the database is back: sending goes on", extra=up)
         self.work.set()
         self.wake.set()
         self.reporter.now()

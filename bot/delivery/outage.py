@@ -58,6 +58,8 @@ class OutageGuard:
         #: When the current outage began (the clock's reading), None while reachable.
         self.down_since: float | None = None
         self.last_error: str | None = None
+        #: How long the last outage that ended lasted, in seconds.
+        self.last_outage_s: float | None = None
 
     @property
     def down(self) -> bool:
@@ -85,6 +87,7 @@ class OutageGuard:
                 await self.sleep(self.policy.delay(attempt))
                 continue
             if self.down_since is not None:
+                self.last_outage_s = self.clock() - self.down_since
                 self.down_since = None
                 self.on_change()
             return result

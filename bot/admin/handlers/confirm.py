@@ -6,6 +6,7 @@ finds it no longer a draft and cannot start a second run.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from hydrogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -16,11 +17,14 @@ from bot.admin.handlers.context import EXPIRED, BotContext, aware
 from bot.admin.status import callback_data, control_buttons
 from bot.delivery.content import Content, content_from_document
 from bot.delivery.errors import BroadcastError, BroadcastNotFoundError
+from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus
 from bot.delivery.report import duration_text
 from bot.delivery.service import Audience
 from scheduler.book import Schedule
 from scheduler.when import describe_when
+
+log = logging.getLogger(__name__)
 
 ALREADY_STARTED = "This broadcast has already started."
 ALREADY_CANCELLED = "This broadcast was cancelled."
@@ -185,6 +189,7 @@ async def _send_now(ctx: BotContext, query: CallbackQuery, broadcast_id: str) ->
         await ctx.delete(admin, status.id)
         await query.answer(ALREADY_STARTED)
         return
+    log.info("broadcast confirmed", extra=event("broadcast.confirmed", broadcast_id, by=admin))
     await query.answer("🚀 Confirmed")
     await ctx.edit(admin, query.message.id, f"{query.message.text}\n\n✅ Confirmed")
     await ctx.queue.submit(broadcast_id)  # here if this instance sends; else within seconds
@@ -201,6 +206,8 @@ async def _schedule(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) 
     await query.answer("🗓 Scheduled")
     zone = await schedule.admin_zone(ctx, admin)
     due = aware(scheduled["scheduled_for"]) or now
+    confirmed = event("broadcast.scheduled", broadcast_id, by=admin, at=due)
+    log.info("broadcast confirmed for later", extra=confirmed)
     text = (
         f"{query.message.text}\n\n✅ Scheduled: {describe_when(due, now, zone)}."
         f"\n/broadcast_cancel {broadcast_id} cancels it."
@@ -231,6 +238,8 @@ async def _discard(ctx: BotContext, query: CallbackQuery, broadcast_id: str) -> 
     if moved is None:
         await query.answer(ALREADY_STARTED)
         return
+    by = query.from_user.id
+    log.info("draft discarded", extra=event("broadcast.discarded", broadcast_id, by=by))
     await query.answer("Cancelled")
     text = f"{query.message.text}\n\n🗑 Cancelled: nothing was sent."
     await ctx.edit(query.from_user.id, query.message.id, text)
