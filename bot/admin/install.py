@@ -14,7 +14,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import hydrogram
@@ -37,6 +37,9 @@ from scheduler.jobs import JobScheduler, mongo_store_factory
 from scheduler.lease import MongoLease
 from scheduler.runtime import RuntimeTiming, SchedulerRuntime
 from scheduler.signal import ChangeSignal
+
+if TYPE_CHECKING:
+    from bot.ops.metrics import Metrics, MetricsServer
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,7 @@ class BroadcastBot:
     board: StatusBoard
     registered: list[tuple[Any, int]] = field(default_factory=list)
     scheduler: SchedulerRuntime | None = None
+    metrics: MetricsServer | None = None
     #: Installed without leader election: this instance always sends.
     unelected: bool = False
 
@@ -100,7 +104,7 @@ class BroadcastBot:
 
         A running broadcast stays ``running`` in MongoDB and resumes at the next start
         (here or on the instance that takes over); the lease is released, so another
-        instance takes over at once.
+        instance takes over at once. The metrics endpoint, if any, closes last.
         """
         for handler, group in self.registered:
             self.context.client.remove_handler(handler, group)
@@ -109,6 +113,9 @@ class BroadcastBot:
         if self.scheduler is not None:
             await self.scheduler.stop()
         await self.stop_sending()
+        if self.metrics is not None:
+            await self.metrics.close()
+            self.metrics = None
 
 
 async def install(
@@ -142,11 +149,15 @@ async def install(
 
     Returns:
         The running bot; call :meth:`BroadcastBot.stop` before stopping the client.
+
+    Raises:
+        OSError: ``METRICS_PORT`` is set and cannot be bound.
     """
     tuning = Tuning.from_settings(settings)
     if settings.rate_warning is not None:
         log.warning("%s", settings.rate_warning, extra=event("config.rate_warning"))
-    core = build_core(db, client, tuning, config=config, wall_clock=wall_clock)
+    metrics = _metrics() if settings.metrics_port is not None else None
+    core = build_core(db, client, tuning, config=config, wall_clock=wall_clock, instruments=metrics)
     await core.ensure_indexes(unique_user_ids=record_users)
     context: BotContext | None = None
 
@@ -166,6 +177,10 @@ async def install(
         client, core, queue, settings, timing or Timing(), records_users=record_users, board=board
     )
     bot = BroadcastBot(core, queue, context, board)
+    if metrics is not None and settings.metrics_port is not None:  # before anything runs
+        metrics.watch(core.throttle.limiter, queue, lambda: bot.leads)
+        bot.metrics = metrics.serve(settings.metrics_port)
+        log.info("metrics served on port %d", bot.metrics.port, extra=event("metrics.serving"))
     registered = [(h, group) for h in handlers(context, all_callbacks=all_callbacks)]
     if record_users:
         visitors = RecentVisitors()
@@ -193,6 +208,12 @@ async def install(
         ),
     )
     return bot
+
+
+def _metrics() -> Metrics:
+    from bot.ops.metrics import Metrics  # prometheus_client only when metrics are on
+
+    return Metrics()
 
 
 async def _start_scheduler(
