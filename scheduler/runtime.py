@@ -285,7 +285,8 @@ def _logged(name: str, schedule_id: str, fired: Fired) -> None:
     run names its schedule."""
     schedule = None if schedule_id == fired.broadcast_id else schedule_id
     fields = event(name, fired.broadcast_id, schedule=schedule, next_at=fired.next_at)
-    log.log(logging.WARNING if name == "schedule.missed" else logging.INFO, name, extra=fields)
+    level = logging.WARNING if name == "schedule.missed" else logging.INFO
+    log.log(level, "%s: %s", fired.broadcast_id, name, extra=fields)
 
 
 async def _told(notice: Notice, fired: Fired) -> None:

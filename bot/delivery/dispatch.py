@@ -183,7 +183,7 @@ class Dispatch:
                 self.p.throttle.flood_wait(flood.seconds)
                 rate = self.p.throttle.limiter.rate  # lowered by the FloodWait
                 waited = event("flood_wait", self.bid, seconds=flood.seconds, rate=rate)
-                log.warning("FloodWait: every sender waits %g s", flood.seconds, extra=waited)
+                log.warning("%s: FloodWait of %g s", self.bid, flood.seconds, extra=waited)
                 self.ready.appendleft(user_id)
                 return None
             except SendError as error:
@@ -224,7 +224,8 @@ class Dispatch:
         if self.stop_reason is None:
             self.stop_reason = reason
             level = logging.INFO if reason == CANCELLED else logging.WARNING
-            log.log(level, "run stopping", extra=event("run.stopping", self.bid, reason=reason))
+            stopping = event("run.stopping", self.bid, reason=reason)
+            log.log(level, "%s: run stopping: %s", self.bid, reason, extra=stopping)
         self._halt()
 
     def _yield(self) -> None:
@@ -242,10 +243,10 @@ class Dispatch:
         if self.db.down:
             self.p.throttle.interrupt()
             down = event("db.outage_started", self.bid, error=self.db.last_error)
-            log.warning("the database is unreachable: sending waits", extra=down)
+            log.warning("%s: the database is unreachable; sending waits", self.bid, extra=down)
         else:
             up = event("db.outage_ended", self.bid, down_s=self.db.last_outage_s)
-            log.info("the database is back: sending goes on", extra=up)
+            log.info("%s: the database is back; sending goes on", self.bid, extra=up)
         self.work.set()
         self.wake.set()
         self.reporter.now()

@@ -65,7 +65,8 @@ class BroadcastRun(Dispatch):
             await self._restore(doc)
             c, resumed = self.counters, bool(doc.get("snapshot_started"))
             log.info(
-                "run started",
+                "%s: run started",
+                self.bid,
                 extra=event(
                     "run.started", self.bid, resumed=resumed,
                     total=self.feed.total if resumed else None,
@@ -80,7 +81,8 @@ class BroadcastRun(Dispatch):
         except (asyncio.CancelledError, OutageTooLongError):
             stop = sys.exception()
             log.warning(
-                "run stopped; it resumes from the ledger",
+                "%s: run stopped; it resumes from the ledger",
+                self.bid,
                 extra=event(
                     "run.stopped", self.bid, reason=type(stop).__name__, error=str(stop) or None,
                     sent=self.counters.sent, failed=self.counters.failed, in_flight=self.in_flight,
@@ -95,7 +97,7 @@ class BroadcastRun(Dispatch):
         if self.yielding:
             c = self.counters
             paused = event("run.paused", self.bid, sent=c.sent, failed=c.failed)
-            log.info("run paused: the sender goes to the next broadcast", extra=paused)
+            log.info("%s: paused; the sender goes to the next one", self.bid, extra=paused)
             return self._summary(doc, PAUSED)
         return await self._finish(doc)
 
@@ -109,7 +111,7 @@ class BroadcastRun(Dispatch):
             again = await self.db(partial(self.p.ledger.retry_in_doubt, self.bid, since))
             if again:
                 retried = event("run.in_doubt_retried", self.bid, count=again)
-                log.info("%d recipients in doubt are sent once more", again, extra=retried)
+                log.info("%s: %d in doubt are sent once more", self.bid, again, extra=retried)
         tally = await self.db(partial(self.p.ledger.tally, self.bid))
         self.counters.sent, self.counters.failed = tally.sent, tally.failed
         self.counters.errors = dict(tally.errors)
@@ -140,7 +142,9 @@ class BroadcastRun(Dispatch):
                     return None
                 wait = delay
             retry = event("run.prepare_retry", self.bid, wait_s=wait)
-            log.warning("reading the message failed, again in %.1f s", wait, extra=retry)
+            log.warning(
+                "%s: reading the message failed, again in %.1f s", self.bid, wait, extra=retry
+            )
             await self.p.sleep(wait)
             if await self.db(partial(self.p.store.status, self.bid)) not in ACTIVE:
                 self._stop(CANCELLED)  # cancelled (or paused) meanwhile: never started
@@ -268,7 +272,8 @@ class BroadcastRun(Dispatch):
         )
         s = summary
         log.info(
-            "run finished: %s",
+            "%s: run finished: %s",
+            self.bid,
             s.status,
             extra=event(
                 "run.finished", self.bid, status=s.status, total=s.total, sent=s.sent,

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.delivery.content import Content, TextContent, content_from_document, content_to_document
 from bot.delivery.errors import BroadcastExistsError
+from bot.delivery.events import event
 from bot.delivery.model import ACTIVE, BroadcastStatus, new_broadcast_id
 from bot.delivery.pipeline import Pipeline
 from bot.delivery.ports import BroadcastStore, ProgressCallback, WallClock
@@ -148,10 +149,8 @@ class BroadcastService:
             action="started",
         )
         if doc is not None:
-            log.info(
-                "broadcast started",
-                extra={"broadcast": broadcast_id, "event": "broadcast.started", "by": by},
-            )
+            started = event("broadcast.started", broadcast_id, by=by)
+            log.info("%s: started", broadcast_id, extra=started)
         return doc is not None
 
     async def run(self, broadcast_id: str, progress: ProgressCallback | None = None) -> Summary:
@@ -202,23 +201,24 @@ class BroadcastService:
             broadcast_id, expected, new, at=self.now(), by=by, action=action, fields=fields
         )
         if doc is not None:
-            event = {"broadcast": broadcast_id, "event": f"broadcast.{action}", "by": by}
-            log.info("broadcast %s", action, extra=event)
+            moved = event(f"broadcast.{action}", broadcast_id, by=by)
+            log.info("%s: %s", broadcast_id, action, extra=moved)
         return doc is not None
 
 
 def _created(broadcast_id: str, doc: dict[str, Any]) -> str:
     log.info(
-        "broadcast created",
-        extra={
-            "broadcast": broadcast_id,
-            "event": "broadcast.created",
-            "status": doc["status"],
-            "by": doc["admin_id"],
-            "type": doc["message_type"],
-            "target": doc["target"].get("description"),
-            "test_mode": doc["test_mode"],
-        },
+        "%s: created",
+        broadcast_id,
+        extra=event(
+            "broadcast.created",
+            broadcast_id,
+            status=doc["status"],
+            by=doc["admin_id"],
+            type=doc["message_type"],
+            target=doc["target"].get("description"),
+            test_mode=doc["test_mode"],
+        ),
     )
     return broadcast_id
 

@@ -5,13 +5,15 @@ A line is ``<UTC time> <LEVEL> <logger>``, then the record's fields as ``key=val
 and, with an exception, ``traceback="..."``::
 
     2026-12-07T10:15:00.042Z INFO bot.delivery.run broadcast=bc_20261207_101500_ab12
-    event=run.started total=3000 resumed=false msg="run started"
+    event=run.started resumed=true total=3000 msg="bc_20261207_101500_ab12: run started"
 
-(one line). Fields come from the standard library's ``extra``::
+(one line). Fields come from the standard library's ``extra``, named by
+:func:`bot.delivery.events.event`::
 
-    log.info("run started", extra={"broadcast": bid, "event": "run.started", "total": n})
+    log.info("%s: run started", bid, extra=event("run.started", bid, total=n))
 
-so the code that logs needs nothing of this package. A value with a space, a quote,
+so the code that logs needs nothing of this package (the message names the
+broadcast too, for a host bot's own format). A value with a space, a quote,
 an ``=`` or a control character is quoted, with ``\\n``, ``\\"`` and the like escaped:
 a traceback stays on its line. Known secrets (the bot token, the API hash, the
 session string, the MongoDB password) are masked wherever they appear, also inside

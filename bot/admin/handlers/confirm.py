@@ -189,7 +189,8 @@ async def _send_now(ctx: BotContext, query: CallbackQuery, broadcast_id: str) ->
         await ctx.delete(admin, status.id)
         await query.answer(ALREADY_STARTED)
         return
-    log.info("broadcast confirmed", extra=event("broadcast.confirmed", broadcast_id, by=admin))
+    confirmed = event("broadcast.confirmed", broadcast_id, by=admin)
+    log.info("%s: confirmed by %s", broadcast_id, admin, extra=confirmed)
     await query.answer("🚀 Confirmed")
     await ctx.edit(admin, query.message.id, f"{query.message.text}\n\n✅ Confirmed")
     await ctx.queue.submit(broadcast_id)  # here if this instance sends; else within seconds
@@ -207,7 +208,7 @@ async def _schedule(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) 
     zone = await schedule.admin_zone(ctx, admin)
     due = aware(scheduled["scheduled_for"]) or now
     confirmed = event("broadcast.scheduled", broadcast_id, by=admin, at=due)
-    log.info("broadcast confirmed for later", extra=confirmed)
+    log.info("%s: scheduled by %s", broadcast_id, admin, extra=confirmed)
     text = (
         f"{query.message.text}\n\n✅ Scheduled: {describe_when(due, now, zone)}."
         f"\n/broadcast_cancel {broadcast_id} cancels it."
@@ -239,7 +240,12 @@ async def _discard(ctx: BotContext, query: CallbackQuery, broadcast_id: str) -> 
         await query.answer(ALREADY_STARTED)
         return
     by = query.from_user.id
-    log.info("draft discarded", extra=event("broadcast.discarded", broadcast_id, by=by))
+    log.info(
+        "%s: discarded by %s",
+        broadcast_id,
+        by,
+        extra=event("broadcast.discarded", broadcast_id, by=by),
+    )
     await query.answer("Cancelled")
     text = f"{query.message.text}\n\n🗑 Cancelled: nothing was sent."
     await ctx.edit(query.from_user.id, query.message.id, text)

@@ -208,7 +208,7 @@ async def on_reschedule(ctx: BotContext, message: Message, request: RescheduleRe
         await ctx.say(chat_id, await _not_movable(ctx, request.broadcast_id), reply_to=message.id)
         return
     moved = event("broadcast.rescheduled", request.broadcast_id, by=admin, at=when)
-    log.info("broadcast rescheduled", extra=moved)
+    log.info("%s: rescheduled by %s", request.broadcast_id, admin, extra=moved)
     await ctx.schedules_changed()
     text = f"🗓 {request.broadcast_id} moved to {describe_when(when, now, zone)}."
     schedule = doc.get("schedule") or {}
