@@ -107,11 +107,14 @@ class StateCollector(Collector):
         }
         families = {name: GaugeMetricFamily(name, text) for name, text in names.items()}
         if sources is not None:
+            current = sources.queue.current
+            # The queue's waiting list is as last read: it may still hold the one sending.
+            waiting = [bid for bid in sources.queue.waiting if bid != current]
             values = {
                 "broadcast_rate": sources.limiter.rate,
                 "broadcast_rate_target": sources.limiter.target,
-                "broadcast_queue_length": len(sources.queue.waiting),
-                "broadcast_sending": sources.queue.current is not None,
+                "broadcast_queue_length": len(waiting),
+                "broadcast_sending": current is not None,
                 "broadcast_leader": sources.leading(),
             }
             for name, value in values.items():
@@ -161,9 +164,13 @@ class Metrics:
         return CountingLedger(ledger, self.settled)
 
     def flood_waited(self, seconds: float) -> None:
-        """Count a FloodWait of ``seconds``."""
-        self.flood_waits.inc()
+        """Count a FloodWait of ``seconds``.
+
+        The seconds first: a scrape between the two (from the server's thread) never
+        shows a FloodWait without its seconds.
+        """
         self.flood_wait_seconds.inc(max(0.0, seconds))
+        self.flood_waits.inc()
 
     def outage(self, down: bool) -> None:
         """A run started (True) or stopped (False) waiting for the database."""

@@ -161,6 +161,7 @@ async def test_the_endpoint_during_and_after_a_broadcast(
 
     await eventually(flood_seen)
     assert during[("broadcast_sending", ())] == 1
+    assert during[("broadcast_queue_length", ())] == 0  # the one sending is not waiting
     assert during[("broadcast_leader", ())] == 1
     assert during[("broadcast_flood_wait_seconds_total", ())] == 1
     assert during[("broadcast_rate", ())] < during[("broadcast_rate_target", ())] == 1000
@@ -171,12 +172,20 @@ async def test_the_endpoint_during_and_after_a_broadcast(
     assert after[("broadcast_messages_sent_total", ())] == delivered == len(users)
     assert (failed(after, "blocked"), failed(after, "deactivated")) == (2, 1)
     assert failed(after, "unknown") == failed(after, "transient") == 0
-    assert after[("broadcast_sending", ())] == after[("broadcast_queue_length", ())] == 0
+    assert after[("broadcast_sending", ())] == 0
+
     assert after[("broadcast_leader", ())] == 1
     assert after[("broadcast_db_outages_total", ())] == 0
     assert ("process_cpu_seconds_total", ()) in after
     doc = await wait_status(db, bid, "completed")
     assert doc["sent_count"] == delivered
+
+    # The queue's list of waiting broadcasts is as last read: it is read again right
+    # after a run, and until then may still hold the one that just finished.
+    async def nothing_waits() -> bool:
+        return (await scrape(port))[("broadcast_queue_length", ())] == 0
+
+    await eventually(nothing_waits)
 
 
 async def test_stopping_the_bot_frees_the_port(db: Database, launch: Launch) -> None:
