@@ -9,17 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import hydrogram
 
 from bot.delivery.limiter import Clock, RateLimiter, Throttle
 from bot.delivery.outage import OutagePolicy
 from bot.delivery.pipeline import Pipeline
-from bot.delivery.ports import PipelineConfig, Ports, WallClock
+from bot.delivery.ports import DeliveryLedger, PipelineConfig, Ports, WallClock
 from bot.delivery.service import BroadcastService, TestMode
 from bot.storage.admins import AdminPreferences
 from bot.storage.ledger import MongoDeliveryLedger
@@ -75,6 +75,19 @@ class Tuning:
         )
 
 
+class Instruments(Protocol):
+    """What observes the send path, e.g. :class:`bot.ops.metrics.Metrics`."""
+
+    def ledger(self, ledger: DeliveryLedger) -> DeliveryLedger:
+        """The ledger the pipeline uses, wrapping ``ledger`` (to count what it settles)."""
+
+    def flood_waited(self, seconds: float) -> None:
+        """Telegram asked every sender to wait ``seconds``."""
+
+    def outage(self, down: bool) -> None:
+        """A run started (True) or stopped (False) waiting out an unreachable database."""
+
+
 @dataclass(frozen=True, slots=True)
 class Core:
     """The wired broadcast machinery of one process."""
@@ -109,24 +122,28 @@ def build_core(
     clock: Clock = time.monotonic,
     wall_clock: WallClock = utc_now,
     config: PipelineConfig | None = None,
+    instruments: Instruments | None = None,
 ) -> Core:
     """Wire the broadcast machinery over ``db`` and a hydrogram ``client``.
 
-    The client must have been created with ``sleep_threshold=0``.
+    The client must have been created with ``sleep_threshold=0``. ``instruments``
+    observe the pipeline's ledger, FloodWaits and database outages (metrics).
     """
     store = MongoBroadcastStore(db)
     ledger = MongoDeliveryLedger(db)
     catalog = tuning.segments
     users = MongoUserDirectory(db, tuning.users_collection, catalog.fields)
-    throttle = Throttle(RateLimiter(tuning.rate), clock)
+    on_flood_wait = instruments.flood_waited if instruments else None
+    throttle = Throttle(RateLimiter(tuning.rate), clock, on_flood_wait)
 
     def compile_target(target: dict[str, Any], now: datetime) -> dict[str, Any]:
         return catalog.compile(target["segments"], target.get("excludes", ()), now)
 
     make_storage_safe(client)  # hydrogram's default SQLiteStorage fails under concurrent sends
     sender = HydrogramSender(client)
+    observed = instruments.ledger(ledger) if instruments else ledger
     ports = Ports(
-        store, ledger, users, sender, throttle, clock, wall_clock, compile_target=compile_target
+        store, observed, users, sender, throttle, clock, wall_clock, compile_target=compile_target
     )
     config = config or PipelineConfig(
         concurrency=tuning.concurrency,
@@ -134,6 +151,8 @@ def build_core(
         in_doubt_window_s=tuning.in_doubt_window_s,
         outage=OutagePolicy(limit_s=tuning.outage_limit_s),
     )
+    if instruments is not None:
+        config = replace(config, outage=replace(config.outage, observe=instruments.outage))
     pipeline = Pipeline(ports, config)
     service = BroadcastService(store, pipeline, wall_clock, tuning.test_mode)
     schedules = ScheduleBook(store, service)

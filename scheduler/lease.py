@@ -17,6 +17,7 @@ from typing import Protocol
 
 from pymongo.errors import DuplicateKeyError
 
+from bot.delivery.events import event
 from bot.delivery.model import as_utc
 from bot.storage.mongo import Collection
 
@@ -172,11 +173,16 @@ class Leadership:
         await self._cancel()
         if self._leader:
             self._leader = False
+            gave_up = event("leadership.released", holder=getattr(self.lease, "identity", None))
+            log.info("leadership released", extra=gave_up)
             await self._notify(self._on_deposed)
             try:
                 await self.lease.release()
             except Exception:
-                log.exception("could not release the lease; it will expire")
+                log.exception(
+                    "could not release the lease; it will expire",
+                    extra=event("leadership.release_failed"),
+                )
 
     async def abandon(self) -> None:
         """Stop renewing without a word: what a crash looks like (for tests and demos).
@@ -206,16 +212,31 @@ class Leadership:
                 won = await self.lease.acquire()
         except Exception:
             if self._leader and clock() - self._renewed_at < self._patience:
-                log.warning("could not renew the lease; still ours for a while", exc_info=True)
+                log.warning(
+                    "could not renew the lease; still ours for a while",
+                    exc_info=True,
+                    extra=event("leadership.renew_failed"),
+                )
                 return
-            log.warning("could not take or renew the lease", exc_info=True)
+            log.warning(
+                "could not take or renew the lease",
+                exc_info=True,
+                extra=event("leadership.attempt_failed"),
+            )
             won = False
         if won:
             self._renewed_at = clock()
         if won == self._leader:
             return
         self._leader = won
-        log.info("leadership %s", "taken" if won else "lost")
+        holder = getattr(self.lease, "identity", None)
+        change = event("leadership.taken" if won else "leadership.lost", holder=holder)
+        log.log(
+            logging.INFO if won else logging.WARNING,
+            "leadership %s",
+            "taken" if won else "lost",
+            extra=change,
+        )
         if not await self._notify(self._on_elected if won else self._on_deposed) and won:
             # A leader that could not start its work must not hold the lease: another
             # instance (or the next attempt here) takes over.

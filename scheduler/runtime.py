@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.delivery.events import event
 from bot.delivery.ports import WallClock
 from scheduler.book import Fired, Plan, ScheduleBook, plan
 from scheduler.jobs import JobScheduler
@@ -131,6 +132,7 @@ class SchedulerRuntime:
             for schedule in await self.book.store.with_pending_runs():
                 fired = await self.book.settle_pending(schedule)  # a crash left it owed
                 if fired is not None:
+                    _logged("schedule.fired", str(schedule["_id"]), fired)
                     await _told(self.on_started, fired)
             current = await self._current_jobs()
             todo = plan(
@@ -191,6 +193,7 @@ class SchedulerRuntime:
         fired = await self.book.fire(broadcast_id, self.wall_clock())
         if fired is None:
             return
+        _logged("schedule.fired", broadcast_id, fired)
         await self._next(broadcast_id, fired)
         await _told(self.on_started, fired)
 
@@ -198,6 +201,7 @@ class SchedulerRuntime:
         fired = await self.book.miss(broadcast_id, self.wall_clock(), self._grace)
         if fired is None:
             return
+        _logged("schedule.missed", broadcast_id, fired)
         await self._next(broadcast_id, fired)
         await _told(self.on_missed, fired)
 
@@ -215,7 +219,10 @@ class SchedulerRuntime:
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="schedule-sweeper")
         if self.signal is not None:
             self._watcher = asyncio.create_task(self._watch_signal(self.signal), name="signal")
-        log.info("this instance now leads: it sends broadcasts and runs the scheduler")
+        log.info(
+            "this instance now leads: it sends broadcasts and runs the scheduler",
+            extra=event("scheduler.started"),
+        )
 
     async def _deposed(self) -> None:
         was_leading, self._leading = self._leading, False
@@ -232,7 +239,7 @@ class SchedulerRuntime:
         if jobs is not None:
             await jobs.shutdown()
         if was_leading:
-            log.info("this instance no longer leads")
+            log.info("this instance no longer leads", extra=event("scheduler.stopped"))
 
     async def _start_jobs(self) -> None:
         """Start the job scheduler if it is not running; a failure is retried next sweep."""
@@ -273,8 +280,18 @@ class SchedulerRuntime:
             await asyncio.sleep(self.timing.signal_poll_s)
 
 
+def _logged(name: str, schedule_id: str, fired: Fired) -> None:
+    """One line for a scheduled broadcast that fired or was missed; a repeating schedule's
+    run names its schedule."""
+    schedule = None if schedule_id == fired.broadcast_id else schedule_id
+    fields = event(name, fired.broadcast_id, schedule=schedule, next_at=fired.next_at)
+    level = logging.WARNING if name == "schedule.missed" else logging.INFO
+    log.log(level, "%s: %s", fired.broadcast_id, name, extra=fields)
+
+
 async def _told(notice: Notice, fired: Fired) -> None:
     try:
         await notice(fired)
     except Exception:
-        log.exception("telling the admin about %s failed", fired.broadcast_id)
+        failed = event("schedule.notice_failed", fired.broadcast_id)
+        log.exception("telling the admin about %s failed", fired.broadcast_id, extra=failed)

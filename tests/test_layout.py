@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OURS = ("bot", "scheduler", "segments", "config")
 DRIVERS = ("pymongo", "motor", "bson", "mongomock", "mongomock_motor")
 TELEGRAM = ("hydrogram", "tgcrypto")
+#: Metrics are served by bot.ops only; the core and the adapters know nothing of them.
+METRICS = ("prometheus_client",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +33,29 @@ class Rule:
 
 #: The most specific rule applies (``bot.demo.simulator`` before ``bot.demo``).
 RULES = (
-    Rule("config", ("config",), (*DRIVERS, *TELEGRAM, "apscheduler")),
-    Rule("segments", ("segments", "bot.delivery.errors"), (*DRIVERS, *TELEGRAM, "apscheduler")),
-    Rule("bot.delivery", ("bot.delivery",), (*DRIVERS, *TELEGRAM, "apscheduler")),
-    Rule("bot.storage", ("bot.storage", "bot.delivery", "segments"), (*TELEGRAM, "apscheduler")),
-    Rule("bot.telegram", ("bot.telegram", "bot.delivery", "bot.storage"), ("apscheduler",)),
+    Rule("config", ("config",), (*DRIVERS, *TELEGRAM, "apscheduler", *METRICS)),
+    Rule(
+        "segments",
+        ("segments", "bot.delivery.errors"),
+        (*DRIVERS, *TELEGRAM, "apscheduler", *METRICS),
+    ),
+    Rule("bot.delivery", ("bot.delivery",), (*DRIVERS, *TELEGRAM, "apscheduler", *METRICS)),
+    Rule(
+        "bot.storage",
+        ("bot.storage", "bot.delivery", "segments"),
+        (*TELEGRAM, "apscheduler", *METRICS),
+    ),
+    Rule(
+        "bot.telegram",
+        ("bot.telegram", "bot.delivery", "bot.storage"),
+        ("apscheduler", *METRICS),
+    ),
     Rule(
         "scheduler",
         ("scheduler", "bot.delivery", "bot.storage", "segments"),
-        TELEGRAM,
+        (*TELEGRAM, *METRICS),
     ),
+    Rule("bot.ops", ("bot.ops", "bot.delivery", "config"), (*DRIVERS, *TELEGRAM, "apscheduler")),
     Rule("bot.app", ("bot", "scheduler", "segments", "config")),
     Rule("bot.admin", ("bot", "scheduler", "segments", "config")),
     Rule("bot.demo.simulator", ("bot.demo.simulator",), (*DRIVERS, "apscheduler")),
@@ -172,6 +187,11 @@ def test_every_package_says_what_it_owns_and_may_import() -> None:
         ("bot.delivery.run", "import hydrogram"),
         ("bot.delivery.run", "from pymongo.errors import AutoReconnect"),
         ("bot.delivery.run", "from bot.admin.queue import BroadcastQueue"),
+        ("bot.delivery.run", "from prometheus_client import Counter"),
+        ("bot.delivery.dispatch", "from bot.ops.metrics import Metrics"),
+        ("bot.ops.metrics", "from bot.admin.queue import BroadcastQueue"),
+        ("bot.ops.logs", "import hydrogram"),
+        ("scheduler.runtime", "import prometheus_client"),
         ("bot.delivery.run", "def f():\n    from bot.demo import audience"),
         ("bot.storage.ledger", "from bot.telegram.sender import HydrogramSender"),
         ("scheduler.book", "from bot.admin.status import StatusMessage"),

@@ -26,6 +26,7 @@ from hydrogram.enums import ParseMode
 
 from bot.admin.status import StatusMessage, control_buttons
 from bot.app import Core
+from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus, as_utc
 from bot.delivery.report import Summary, percent, person
 
@@ -101,7 +102,12 @@ class StatusBoard:
         """A run stopped without finishing; the queue retries it by itself."""
         status = self.statuses.get(broadcast_id)
         if status is None:
-            log.warning("broadcast %s stopped (%s); no status message to tell", broadcast_id, what)
+            log.warning(
+                "broadcast %s stopped (%s); no status message to tell",
+                broadcast_id,
+                what,
+                extra=event("status.untold", broadcast_id),
+            )
             return
         text = (
             f"⚠️ Broadcast {broadcast_id} stopped: {what}\n"

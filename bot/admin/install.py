@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import hydrogram
@@ -30,13 +30,18 @@ from bot.admin.handlers.schedule import admin_zone
 from bot.admin.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_handlers
 from bot.admin.queue import BroadcastQueue
 from bot.app import Core, Tuning, broadcast_client, build_core, open_database, utc_now
+from bot.delivery.events import event
 from bot.delivery.ports import PipelineConfig, WallClock
+from bot.ops.logs import configure_logging, secrets_of
 from bot.storage.mongo import Database
 from config.settings import Settings
 from scheduler.jobs import JobScheduler, mongo_store_factory
 from scheduler.lease import MongoLease
 from scheduler.runtime import RuntimeTiming, SchedulerRuntime
 from scheduler.signal import ChangeSignal
+
+if TYPE_CHECKING:
+    from bot.ops.metrics import Metrics, MetricsServer
 
 log = logging.getLogger(__name__)
 #: How long ``python -m bot run`` waits for Telegram before it gives up with one line.
@@ -79,6 +84,14 @@ class BroadcastBot:
     board: StatusBoard
     registered: list[tuple[Any, int]] = field(default_factory=list)
     scheduler: SchedulerRuntime | None = None
+    metrics: MetricsServer | None = None
+    #: Installed without leader election: this instance always sends.
+    unelected: bool = False
+
+    @property
+    def leads(self) -> bool:
+        """Whether this instance sends broadcasts: the elected one, or any without election."""
+        return self.scheduler.is_leader if self.scheduler is not None else self.unelected
 
     async def start_sending(self) -> None:
         """This instance sends: the queue runs, waiting broadcasts are shown their place."""
@@ -95,7 +108,7 @@ class BroadcastBot:
 
         A running broadcast stays ``running`` in MongoDB and resumes at the next start
         (here or on the instance that takes over); the lease is released, so another
-        instance takes over at once.
+        instance takes over at once. The metrics endpoint, if any, closes last.
         """
         for handler, group in self.registered:
             self.context.client.remove_handler(handler, group)
@@ -104,6 +117,9 @@ class BroadcastBot:
         if self.scheduler is not None:
             await self.scheduler.stop()
         await self.stop_sending()
+        if self.metrics is not None:
+            await self.metrics.close()
+            self.metrics = None
 
 
 async def install(
@@ -137,9 +153,15 @@ async def install(
 
     Returns:
         The running bot; call :meth:`BroadcastBot.stop` before stopping the client.
+
+    Raises:
+        OSError: ``METRICS_PORT`` is set and cannot be bound.
     """
     tuning = Tuning.from_settings(settings)
-    core = build_core(db, client, tuning, config=config, wall_clock=wall_clock)
+    if settings.rate_warning is not None:
+        log.warning("%s", settings.rate_warning, extra=event("config.rate_warning"))
+    metrics = _metrics() if settings.metrics_port is not None else None
+    core = build_core(db, client, tuning, config=config, wall_clock=wall_clock, instruments=metrics)
     await core.ensure_indexes(unique_user_ids=record_users)
     context: BotContext | None = None
 
@@ -166,6 +188,10 @@ async def install(
         client, core, queue, settings, timing, records_users=record_users, board=board
     )
     bot = BroadcastBot(core, queue, context, board)
+    if metrics is not None and settings.metrics_port is not None:  # before anything runs
+        metrics.watch(core.throttle.limiter, queue, lambda: bot.leads)
+        bot.metrics = metrics.serve(settings.metrics_port)
+        log.info("metrics served on port %d", bot.metrics.port, extra=event("metrics.serving"))
     registered = [(h, group) for h in handlers(context, all_callbacks=all_callbacks)]
     if record_users:
         visitors = RecentVisitors()
@@ -179,8 +205,26 @@ async def install(
     if setup.enabled:  # the elected instance runs the queue too: one sender, one rate
         bot.scheduler = await _start_scheduler(bot, db, setup)
     else:
+        bot.unelected = True
         await bot.start_sending()
+    log.info(
+        "broadcast admin bot installed",
+        extra=event(
+            "bot.installed",
+            rate=tuning.rate,
+            concurrency=core.pipeline.config.concurrency,
+            test_mode=tuning.test_mode.enabled,
+            election=setup.enabled,
+            leader=bot.leads,
+        ),
+    )
     return bot
+
+
+def _metrics() -> Metrics:
+    from bot.ops.metrics import Metrics  # prometheus_client only when metrics are on
+
+    return Metrics()
 
 
 async def _start_scheduler(
@@ -229,12 +273,19 @@ class StartError(Exception):
 async def serve(settings: Settings, *, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
     """Run the standalone bot until interrupted (Ctrl-C); the caller checks credentials.
 
+    Logging goes to stderr, one line per event at ``LOG_LEVEL``, secrets masked
+    (:mod:`bot.ops.logs`).
+
     Raises:
         StartError: Telegram could not be reached within ``connect_timeout_s``, or
             refused the bot.
     """
+    configure_logging(settings.log_level, secrets_of(settings))
     if not settings.admin_ids:
-        log.warning("ADMIN_IDS is empty: only users with role 'admin' can use the bot")
+        log.warning(
+            "ADMIN_IDS is empty: only users with role 'admin' can use the bot",
+            extra=event("config.no_admins"),
+        )
     async with open_database(settings) as db:
         client = broadcast_client(settings)
         await start_client(client, connect_timeout_s)
@@ -270,6 +321,11 @@ async def start_client(client: hydrogram.Client, timeout_s: float = CONNECT_TIME
             raise StartError(attempts.outcome(loop.time() - started)) from None
         if isinstance(error, RPCError):
             raise StartError(f"Telegram refused to start the bot: {error}") from None
+        if isinstance(error, Exception):  # e.g. a proxy answering what is not MTProto
+            raise StartError(
+                f"Telegram's answer could not be read ({type(error).__name__}: {error}); "
+                "is a proxy or a captive portal between this machine and Telegram?"
+            ) from None
         raise
     finally:
         chatter.removeFilter(attempts)

@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.app import Core
 from bot.delivery.errors import BroadcastError, StorageUnavailableError
+from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus, as_utc
 from bot.delivery.outage import OutageTooLongError
 from bot.delivery.ports import ProgressCallback
@@ -143,7 +144,10 @@ class BroadcastQueue:
             try:
                 bid = await self._next()
             except StorageUnavailableError:
-                log.warning("broadcast queue: the database is unreachable; retrying")
+                log.warning(
+                    "broadcast queue: the database is unreachable; retrying",
+                    extra=event("queue.db_unreachable"),
+                )
                 await asyncio.sleep(self.retry_first_s)
                 continue
             if bid is None:
@@ -180,14 +184,21 @@ class BroadcastQueue:
         try:
             summary = await self._execute(bid)
         except OutageTooLongError as error:
+            trouble = event("run.trouble", bid, reason="outage", error=str(error))
+            log.warning("broadcast %s: the database stayed unreachable", bid, extra=trouble)
             self._failed(bid)
             await self._tell(self.on_trouble, bid, f"the database was unreachable: {error}")
             return
-        except StorageUnavailableError:
+        except StorageUnavailableError as error:
+            trouble = event("run.trouble", bid, reason="database", error=str(error))
+            log.warning("broadcast %s: the database failed", bid, extra=trouble)
             self._failed(bid)
             return
         except Exception as error:  # the runner must outlive any one broadcast's trouble
-            log.exception("broadcast %s: the run failed; it is retried", bid)
+            trouble = event(
+                "run.trouble", bid, reason="error", error=f"{type(error).__name__}: {error}"
+            )
+            log.exception("broadcast %s: the run failed; it is retried", bid, extra=trouble)
             self._failed(bid)
             await self._tell(self.on_trouble, bid, f"{type(error).__name__}: {error}")
             return
@@ -203,7 +214,8 @@ class BroadcastQueue:
         try:
             progress = await self.status_for(doc)
         except Exception:
-            log.exception("status message for %s failed: running without one", bid)
+            failed = event("status.failed", bid)
+            log.exception("status message for %s failed: running without one", bid, extra=failed)
             progress = None
         return await self.core.service.run(bid, progress)
 
@@ -211,7 +223,10 @@ class BroadcastQueue:
         failures = self._failures.get(bid, (0, 0.0))[0] + 1
         pause = min(self.retry_max_s, self.retry_first_s * 2 ** (failures - 1))
         self._failures[bid] = (failures, asyncio.get_running_loop().time() + pause)
-        log.warning("broadcast %s: attempt %d failed; again in %.0f s", bid, failures, pause)
+        retry = event("queue.retry", bid, attempt=failures, pause_s=pause)
+        log.warning(
+            "broadcast %s: attempt %d failed; again in %.0f s", bid, failures, pause, extra=retry
+        )
 
     def _cooling(self, bid: str) -> bool:
         entry = self._failures.get(bid)
@@ -228,7 +243,9 @@ class BroadcastQueue:
         try:
             await callback(*args)
         except Exception:
-            log.exception("broadcast queue: a callback failed")
+            log.exception(
+                "broadcast queue: a callback failed", extra=event("queue.callback_failed")
+            )
 
 
 def _rank(doc: dict[str, Any]) -> tuple[int, datetime]:

@@ -17,6 +17,7 @@ from hydrogram.enums import ParseMode
 from hydrogram.errors import FloodWait, MessageNotModified
 from hydrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.delivery.events import event
 from bot.delivery.policy import ProgressSnapshot
 from bot.delivery.report import UTC_ZONE, Summary, progress_text, summary_text
 
@@ -168,10 +169,14 @@ class StatusMessage:
         except FloodWait as flood:
             self._quiet_until = now + _seconds(flood)
             log.warning(
-                "status of %s: FloodWait %ss, skipping edits", self.broadcast_id, flood.value
+                "status of %s: FloodWait %ss, skipping edits",
+                self.broadcast_id,
+                flood.value,
+                extra=event("status.flood_wait", self.broadcast_id, seconds=flood.value),
             )
         except Exception:
-            log.warning("status of %s: edit failed", self.broadcast_id, exc_info=True)
+            failed = event("status.edit_failed", self.broadcast_id)
+            log.warning("status of %s: edit failed", self.broadcast_id, exc_info=True, extra=failed)
 
     async def finish(
         self, summary: Summary, by: str | None = None, zone: ZoneInfo = UTC_ZONE
@@ -194,7 +199,10 @@ class StatusMessage:
                     break
                 await asyncio.sleep(wait)
             except Exception:
-                log.warning("summary of %s: edit failed", self.broadcast_id, exc_info=True)
+                failed = event("summary.edit_failed", self.broadcast_id)
+                log.warning(
+                    "summary of %s: edit failed", self.broadcast_id, exc_info=True, extra=failed
+                )
                 break
             else:
                 return
@@ -203,7 +211,12 @@ class StatusMessage:
                 self.chat_id, text, parse_mode=ParseMode.DISABLED
             )
         except Exception:
-            log.exception("summary of %s could not be sent to %s", self.broadcast_id, self.chat_id)
+            log.exception(
+                "summary of %s could not be sent to %s",
+                self.broadcast_id,
+                self.chat_id,
+                extra=event("summary.send_failed", self.broadcast_id),
+            )
             return
         self.message_id = message.id
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from collections import deque
 from datetime import timedelta
@@ -23,6 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.delivery.errors import ErrorCategory, FloodWaitError, SendError, classify_exception
+from bot.delivery.events import event
 from bot.delivery.feed import AudienceFeed
 from bot.delivery.model import Outcome
 from bot.delivery.outage import OutageGuard, OutageTooLongError
@@ -31,6 +33,8 @@ from bot.delivery.progress import ProgressReporter
 
 if TYPE_CHECKING:
     from bot.delivery.ports import PipelineConfig, Ports, PreparedMessage, ProgressCallback
+
+log = logging.getLogger(__name__)
 
 CANCELLED = "cancelled by an admin"
 #: Recorded for a recipient Telegram does not know (``users.GetUsers`` did not return it).
@@ -185,6 +189,9 @@ class Dispatch:
             except FloodWaitError as flood:
                 self.flood_waits += 1
                 self.p.throttle.flood_wait(flood.seconds)
+                rate = self.p.throttle.limiter.rate  # lowered by the FloodWait
+                waited = event("flood_wait", self.bid, seconds=flood.seconds, rate=rate)
+                log.warning("%s: FloodWait of %g s", self.bid, flood.seconds, extra=waited)
                 self.ready.appendleft(user_id)
                 return None
             except SendError as error:
@@ -224,6 +231,9 @@ class Dispatch:
     def _stop(self, reason: str) -> None:
         if self.stop_reason is None:
             self.stop_reason = reason
+            level = logging.INFO if reason == CANCELLED else logging.WARNING
+            stopping = event("run.stopping", self.bid, reason=reason)
+            log.log(level, "%s: run stopping: %s", self.bid, reason, extra=stopping)
         self._halt()
 
     def _yield(self) -> None:
@@ -240,6 +250,11 @@ class Dispatch:
     def _outage_changed(self) -> None:
         if self.db.down:
             self.p.throttle.interrupt()
+            down = event("db.outage_started", self.bid, error=self.db.last_error)
+            log.warning("%s: the database is unreachable; sending waits", self.bid, extra=down)
+        else:
+            up = event("db.outage_ended", self.bid, down_s=self.db.last_outage_s)
+            log.info("%s: the database is back; sending goes on", self.bid, extra=up)
         self.work.set()
         self.wake.set()
         self.reporter.now()

@@ -136,11 +136,22 @@ class Throttle:
     so several waiters can go in the same event-loop turn and a grant never
     waits for another task to wake up first. :meth:`interrupt` lets every waiter
     go without a grant (a cancel or pause during a long FloodWait acts at once).
+
+    Args:
+        limiter: The token bucket every grant comes from.
+        clock: Monotonic seconds.
+        on_flood_wait: Told the seconds of every FloodWait reported (for metrics).
     """
 
-    def __init__(self, limiter: RateLimiter, clock: Clock) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        clock: Clock,
+        on_flood_wait: Callable[[float], None] | None = None,
+    ) -> None:
         self.limiter = limiter
         self._clock = clock
+        self._on_flood_wait = on_flood_wait
         self._waiters: deque[asyncio.Future[bool]] = deque()
         self._timer: asyncio.TimerHandle | None = None
 
@@ -164,6 +175,8 @@ class Throttle:
     def flood_wait(self, seconds: float) -> None:
         """Report a FloodWait: every later grant waits it out."""
         self.limiter.on_flood_wait(self._clock(), seconds)
+        if self._on_flood_wait is not None:
+            self._on_flood_wait(seconds)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -11,7 +11,7 @@ run stops in a state the next run resumes.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.delivery.errors import StorageUnavailableError
@@ -26,11 +26,16 @@ class OutageTooLongError(StorageUnavailableError):
 
 @dataclass(frozen=True, slots=True)
 class OutagePolicy:
-    """Retry delays: ``first_delay_s`` doubling up to ``max_delay_s``; give up after ``limit_s``."""
+    """Retry delays: ``first_delay_s`` doubling up to ``max_delay_s``; give up after ``limit_s``.
+
+    ``observe``, when set, is told when a run's outage starts (True) and when the run
+    stops waiting for the database (False: it is back, or the run gave up), for metrics.
+    """
 
     limit_s: float = 600.0
     first_delay_s: float = 0.25
     max_delay_s: float = 5.0
+    observe: Callable[[bool], None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.limit_s <= 0 or self.first_delay_s <= 0 or self.max_delay_s < self.first_delay_s:
@@ -58,6 +63,8 @@ class OutageGuard:
         #: When the current outage began (the clock's reading), None while reachable.
         self.down_since: float | None = None
         self.last_error: str | None = None
+        #: How long the last outage that ended lasted, in seconds.
+        self.last_outage_s: float | None = None
 
     @property
     def down(self) -> bool:
@@ -79,13 +86,16 @@ class OutageGuard:
                 self._failed(error)
                 assert self.down_since is not None
                 if self.clock() - self.down_since >= self.policy.limit_s:
+                    self._tell(down=False)  # no longer waiting: the run stops
                     raise OutageTooLongError(
                         f"the database was unreachable for {self.policy.limit_s:g} s: {error}"
                     ) from error
                 await self.sleep(self.policy.delay(attempt))
                 continue
             if self.down_since is not None:
+                self.last_outage_s = self.clock() - self.down_since
                 self.down_since = None
+                self._tell(down=False)
                 self.on_change()
             return result
 
@@ -93,4 +103,9 @@ class OutageGuard:
         self.last_error = str(error)
         if self.down_since is None:
             self.down_since = self.clock()
+            self._tell(down=True)
             self.on_change()
+
+    def _tell(self, *, down: bool) -> None:
+        if self.policy.observe is not None:
+            self.policy.observe(down)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from bot.delivery.events import event
 from bot.delivery.limiter import Clock, Sleep
 from bot.delivery.policy import ProgressGate, ProgressSnapshot
 from bot.delivery.ports import BroadcastStore, ProgressCallback
@@ -89,7 +90,8 @@ class ProgressReporter:
             fields = {"sent_count": snap.sent, "failed_count": snap.failed}
             await self.store.update(self.bid, {**fields, "error_breakdown": snap.errors})
         except Exception:  # a failed progress report must never disturb the broadcast
-            log.exception("progress report for %s failed", self.bid)
+            failed = event("progress.failed", self.bid)
+            log.exception("progress report for %s failed", self.bid, extra=failed)
         if self._again and not self._closed:
             self._again = False
             asyncio.get_running_loop().call_soon(self.now)

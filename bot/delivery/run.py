@@ -22,12 +22,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.delivery.dispatch import CANCELLED, Dispatch
 from bot.delivery.errors import ContentError, FloodWaitError, SendError
+from bot.delivery.events import event
 from bot.delivery.model import ACTIVE, BroadcastStatus, as_utc
 from bot.delivery.outage import OutageTooLongError
 from bot.delivery.report import Summary
@@ -61,11 +63,31 @@ class BroadcastRun(Dispatch):
             return self._summary(doc, PAUSED)  # nothing to send until it is resumed
         try:
             await self._restore(doc)
+            c, resumed = self.counters, bool(doc.get("snapshot_started"))
+            log.info(
+                "%s: run started",
+                self.bid,
+                extra=event(
+                    "run.started", self.bid, resumed=resumed,
+                    total=self.feed.total if resumed else None,
+                    sent_before=c.sent, failed_before=c.failed, in_doubt=self.unknown,
+                    concurrency=self.cfg.concurrency, rate=self.p.throttle.limiter.rate,
+                ),
+            )  # fmt: skip
             prepared = await self._prepare(doc)
             if prepared is not None:
                 await self._send_all(doc, prepared)
             await self._wind_down(bounded=False)
         except (asyncio.CancelledError, OutageTooLongError):
+            stop = sys.exception()
+            log.warning(
+                "%s: run stopped; it resumes from the ledger",
+                self.bid,
+                extra=event(
+                    "run.stopped", self.bid, reason=type(stop).__name__, error=str(stop) or None,
+                    sent=self.counters.sent, failed=self.counters.failed, in_flight=self.in_flight,
+                ),
+            )  # fmt: skip
             await self._wind_down(bounded=True)
             raise
         finally:  # nothing of this run may linger
@@ -73,6 +95,9 @@ class BroadcastRun(Dispatch):
                 task.cancel()
             self.reporter.cancel()
         if self.yielding:
+            c = self.counters
+            paused = event("run.paused", self.bid, sent=c.sent, failed=c.failed)
+            log.info("%s: paused; the sender goes to the next one", self.bid, extra=paused)
             return self._summary(doc, PAUSED)
         return await self._finish(doc)
 
@@ -85,7 +110,8 @@ class BroadcastRun(Dispatch):
             since = self.p.wall_clock() - timedelta(seconds=window)
             again = await self.db(partial(self.p.ledger.retry_in_doubt, self.bid, since))
             if again:
-                log.info("%s: %d recipients in doubt are sent once more", self.bid, again)
+                retried = event("run.in_doubt_retried", self.bid, count=again)
+                log.info("%s: %d in doubt are sent once more", self.bid, again, extra=retried)
         tally = await self.db(partial(self.p.ledger.tally, self.bid))
         self.counters.sent, self.counters.failed = tally.sent, tally.failed
         self.counters.errors = dict(tally.errors)
@@ -115,7 +141,10 @@ class BroadcastRun(Dispatch):
                     self.stop_reason = f"the message to broadcast could not be read: {error}"
                     return None
                 wait = delay
-            log.warning("%s: reading the message failed, again in %.1f s", self.bid, wait)
+            retry = event("run.prepare_retry", self.bid, wait_s=wait)
+            log.warning(
+                "%s: reading the message failed, again in %.1f s", self.bid, wait, extra=retry
+            )
             await self.p.sleep(wait)
             if await self.db(partial(self.p.store.status, self.bid)) not in ACTIVE:
                 self._stop(CANCELLED)  # cancelled (or paused) meanwhile: never started
@@ -146,7 +175,8 @@ class BroadcastRun(Dispatch):
             self.outage = error
             self._stop(str(error))
             return
-        log.error("%s of %s failed", task.get_name(), self.bid, exc_info=error)
+        failed = event("run.task_failed", self.bid, task=task.get_name())
+        log.error("%s of %s failed", task.get_name(), self.bid, exc_info=error, extra=failed)
         self._stop(f"the audience could not be read: {error}")
 
     async def _watch(self) -> None:
@@ -244,4 +274,16 @@ class BroadcastRun(Dispatch):
                 action="stopped" if status is BroadcastStatus.CANCELLED else None,
             )
         )
+        s = summary
+        log.info(
+            "%s: run finished: %s",
+            self.bid,
+            s.status,
+            extra=event(
+                "run.finished", self.bid, status=s.status, total=s.total, sent=s.sent,
+                failed=s.failed, unknown=s.unknown, not_sent=s.not_sent, skipped=s.skipped,
+                errors=s.errors, flood_waits=s.flood_waits, duration_s=s.duration_s,
+                reason=s.stop_reason,
+            ),
+        )  # fmt: skip
         return summary

@@ -3,16 +3,20 @@ scheduler use this; the pipeline does the sending."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.delivery.content import Content, TextContent, content_from_document, content_to_document
 from bot.delivery.errors import BroadcastExistsError
+from bot.delivery.events import event
 from bot.delivery.model import ACTIVE, BroadcastStatus, new_broadcast_id
 from bot.delivery.pipeline import Pipeline
 from bot.delivery.ports import BroadcastStore, ProgressCallback, WallClock
 from bot.delivery.report import Summary
+
+log = logging.getLogger(__name__)
 
 STARTABLE = (BroadcastStatus.QUEUED, BroadcastStatus.SCHEDULED)
 #: Ids are the second plus 4 hex digits: a clash is rare, and a new id fixes it.
@@ -94,10 +98,10 @@ class BroadcastService:
         doc |= {"status": status.value, **(extra or {})}
         for _ in range(ID_ATTEMPTS - 1):
             try:
-                return await self.store.insert(doc)
+                return _created(await self.store.insert(doc), doc)
             except BroadcastExistsError:  # another broadcast took the id in the same second
                 doc["broadcast_id"] = new_broadcast_id(self.now())
-        return await self.store.insert(doc)
+        return _created(await self.store.insert(doc), doc)
 
     def new_document(
         self,
@@ -144,6 +148,9 @@ class BroadcastService:
             fields={"started_at": now, "activated_at": now},
             action="started",
         )
+        if doc is not None:
+            started = event("broadcast.started", broadcast_id, by=by)
+            log.info("%s: started", broadcast_id, extra=started)
         return doc is not None
 
     async def run(self, broadcast_id: str, progress: ProgressCallback | None = None) -> Summary:
@@ -193,7 +200,27 @@ class BroadcastService:
         doc = await self.store.transition(
             broadcast_id, expected, new, at=self.now(), by=by, action=action, fields=fields
         )
+        if doc is not None:
+            moved = event(f"broadcast.{action}", broadcast_id, by=by)
+            log.info("%s: %s", broadcast_id, action, extra=moved)
         return doc is not None
+
+
+def _created(broadcast_id: str, doc: dict[str, Any]) -> str:
+    log.info(
+        "%s: created",
+        broadcast_id,
+        extra=event(
+            "broadcast.created",
+            broadcast_id,
+            status=doc["status"],
+            by=doc["admin_id"],
+            type=doc["message_type"],
+            target=doc["target"].get("description"),
+            test_mode=doc["test_mode"],
+        ),
+    )
+    return broadcast_id
 
 
 def _preview(content: Content) -> str | None:

@@ -46,7 +46,7 @@ sys.exit(main(["run"]))
 
 def test_run_without_telegram_exits_with_one_line(tmp_path: Path) -> None:
     sessions = tmp_path / "sessions"
-    env = {**os.environ, **CREDENTIALS, "SESSION_DIR": str(sessions)}
+    env = {**os.environ, **CREDENTIALS, "SESSION_DIR": str(sessions), "ADMIN_IDS": "1000001"}
     env.pop("SESSION_STRING", None)
     started = time.monotonic()
     done = subprocess.run(

@@ -6,6 +6,7 @@ finds it no longer a draft and cannot start a second run.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +18,15 @@ from bot.admin.handlers.context import EXPIRED, BotContext, aware
 from bot.admin.status import callback_data, control_buttons
 from bot.delivery.content import Content, TextEntity, content_from_document, shifted, utf16_len
 from bot.delivery.errors import BroadcastError, BroadcastNotFoundError
+from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus
 from bot.delivery.report import duration_text
 from bot.delivery.service import Audience
 from bot.telegram.formatting import plain_entities
 from scheduler.book import Schedule
 from scheduler.when import describe_when
+
+log = logging.getLogger(__name__)
 
 ALREADY_STARTED = "This broadcast has already started."
 ALREADY_CANCELLED = "This broadcast was cancelled."
@@ -208,6 +212,8 @@ async def _send_now(ctx: BotContext, query: CallbackQuery, broadcast_id: str) ->
         await ctx.delete(admin, status.id)
         await query.answer(ALREADY_STARTED)
         return
+    confirmed = event("broadcast.confirmed", broadcast_id, by=admin)
+    log.info("%s: confirmed by %s", broadcast_id, admin, extra=confirmed)
     await query.answer("🚀 Confirmed")
     await _append(ctx, query, "✅ Confirmed")
     await ctx.queue.submit(broadcast_id)  # here if this instance sends; else within seconds
@@ -224,6 +230,8 @@ async def _schedule(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) 
     await query.answer("🗓 Scheduled")
     zone = await schedule.admin_zone(ctx, admin)
     due = aware(scheduled["scheduled_for"]) or now
+    confirmed = event("broadcast.scheduled", broadcast_id, by=admin, at=due)
+    log.info("%s: scheduled by %s", broadcast_id, admin, extra=confirmed)
     text = (
         f"✅ Scheduled: {describe_when(due, now, zone)}."
         f"\n/broadcast_cancel {broadcast_id} cancels it."
@@ -255,6 +263,13 @@ async def _discard(ctx: BotContext, query: CallbackQuery, broadcast_id: str) -> 
     if moved is None:
         await query.answer(ALREADY_STARTED)
         return
+    by = query.from_user.id
+    log.info(
+        "%s: discarded by %s",
+        broadcast_id,
+        by,
+        extra=event("broadcast.discarded", broadcast_id, by=by),
+    )
     await query.answer("Cancelled")
     await _append(ctx, query, "🗑 Cancelled: nothing was sent.")
 

@@ -8,6 +8,7 @@ absolute date with weekday and zone and as a relative time.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 from datetime import datetime, time, timedelta
@@ -24,6 +25,7 @@ from bot.admin.commands import (
 )
 from bot.admin.handlers.context import BotContext
 from bot.delivery.errors import quote
+from bot.delivery.events import event
 from bot.delivery.model import as_utc
 from scheduler.book import ONCE, Schedule, next_occurrence
 from scheduler.recurrence import Recurrence, RecurrenceError, parse_every
@@ -34,6 +36,8 @@ from scheduler.when import (
     parse_timezone,
     parse_when,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_LISTED = 100
 _HAS_CLOCK = re.compile(r"\d:\d|\d\s*[ap]\.?m\b|midnight|noon|полноч|полдень", re.IGNORECASE)
@@ -203,6 +207,8 @@ async def on_reschedule(ctx: BotContext, message: Message, request: RescheduleRe
     if doc is None:
         await ctx.say(chat_id, await _not_movable(ctx, request.broadcast_id), reply_to=message.id)
         return
+    moved = event("broadcast.rescheduled", request.broadcast_id, by=admin, at=when)
+    log.info("%s: rescheduled by %s", request.broadcast_id, admin, extra=moved)
     await ctx.schedules_changed()
     text = f"🗓 {request.broadcast_id} moved to {describe_when(when, now, zone)}."
     schedule = doc.get("schedule") or {}
