@@ -28,6 +28,7 @@ from bot.storage.store import MongoBroadcastStore
 from bot.storage.users import MongoUserDirectory
 from bot.telegram.sender import HydrogramSender
 from bot.telegram.serialized import make_storage_safe
+from bot.telegram.session import session_storage
 from config.settings import ConfigError, Settings
 from scheduler.book import ScheduleBook
 from segments import SegmentCatalog, index_fields, load_catalog
@@ -178,28 +179,38 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         await client.close()
 
 
-def broadcast_client(settings: Settings, name: str = "broadcast_manager") -> hydrogram.Client:
+def broadcast_client(
+    settings: Settings, db: Database, name: str = "broadcast_manager"
+) -> hydrogram.Client:
     """The hydrogram bot client, set up for broadcasting.
 
     ``sleep_threshold=0``: hydrogram must never sleep through a FloodWait on its
-    own, or the pipeline's limiter would not see it. The session is the
-    ``SESSION_STRING`` if set (nothing on disk), else ``<name>.session`` in
-    ``SESSION_DIR`` (hydrogram's default would be the package's own folder).
-    Call inside the running loop.
+    own, or the pipeline's limiter would not see it. Its session storage is ours
+    (:mod:`bot.telegram.session`): safe under concurrent sends, peers served from
+    memory and kept in MongoDB for every instance; the session itself (the auth key,
+    a credential) in ``SESSION_DIR`` or, with ``SESSION_STORE=mongo``, in MongoDB,
+    seeded from ``SESSION_STRING`` when given. Call inside the running loop.
     """
     missing = settings.missing_credentials()
     if missing:
         raise ConfigError(
             *(f"{name_}: required to run the bot; try `python -m bot demo`" for name_ in missing)
         )
-    if not settings.session_string:
+    if settings.session_store == "file":
         Path(settings.session_dir).mkdir(parents=True, exist_ok=True)
+    storage = session_storage(
+        name,
+        db,
+        store=settings.session_store,  # type: ignore[arg-type]  # validated: file | mongo
+        session_dir=settings.session_dir,
+        session_string=settings.session_string,
+    )
+    # No session_string= here: with it hydrogram would ignore the storage engine.
     return hydrogram.Client(
         name,
         api_id=settings.api_id,
         api_hash=settings.api_hash,
         bot_token=settings.bot_token,
-        session_string=settings.session_string,
-        workdir=settings.session_dir,
+        session_storage_engine=storage,
         sleep_threshold=0,
     )

@@ -68,8 +68,8 @@ class Settings:
         concurrency: ``BROADCAST_CONCURRENCY``, concurrent send workers.
         progress_interval: ``BROADCAST_PROGRESS_INTERVAL``, recipients between reports.
         in_doubt_retry_window_s: ``IN_DOUBT_RETRY_WINDOW``: recipients whose send
-            was in flight when the bot stopped are retried once (same random_id)
-            if their claim is younger than this; 0 is strict at-most-once.
+            was in flight when the bot stopped are sent again (same random_id)
+            while their first claim is younger than this; 0 is strict at-most-once.
         db_outage_limit_s: ``DB_OUTAGE_LIMIT``, how long a broadcast waits out an
             unreachable database before it stops (to be resumed).
         pause_reminder_s: ``PAUSE_REMINDER``, when to remind the admin of a paused

@@ -158,8 +158,9 @@ class StatusBoard:
             return None
         doc = await self.core.store.get(self._current)
         done = int(doc.get("sent_count") or 0) + int(doc.get("failed_count") or 0)
-        total = int(doc.get("total_users") or 0)
-        share = percent(done, total) if total and doc.get("snapshot_complete") else f"{done:,} sent"
+        final = doc.get("snapshot_complete")
+        total = int((doc.get("total_users") if final else doc.get("expected_total")) or 0)
+        share = percent(done, total) if total else f"{done:,} sent"
         return f"{self._current}, sending, {share}"
 
     async def remind(self, now: datetime) -> None:

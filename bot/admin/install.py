@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import hydrogram
 from apscheduler.jobstores.base import BaseJobStore
 from hydrogram.errors import RPCError
+from pymongo.errors import PyMongoError
 
 from bot.admin.board import StatusBoard
 from bot.admin.handlers import notices
@@ -287,7 +288,8 @@ async def serve(settings: Settings, *, connect_timeout_s: float = CONNECT_TIMEOU
             extra=event("config.no_admins"),
         )
     async with open_database(settings) as db:
-        client = broadcast_client(settings)
+        await reach_database(db, connect_timeout_s)
+        client = broadcast_client(settings, db)
         await start_client(client, connect_timeout_s)
         try:
             bot = await install(client, db, settings, all_callbacks=True, record_users=True)
@@ -297,6 +299,23 @@ async def serve(settings: Settings, *, connect_timeout_s: float = CONNECT_TIMEOU
                 await bot.stop()
         finally:
             await client.stop()
+
+
+async def reach_database(db: Database, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Ping MongoDB first: unreachable, it would hold the start up with nothing said.
+
+    Raises:
+        StartError: No answer within ``timeout_s`` (host and credentials never shown).
+    """
+    try:
+        async with asyncio.timeout(timeout_s):
+            await db.command("ping")
+    except (TimeoutError, PyMongoError) as error:
+        reason = "no answer" if isinstance(error, TimeoutError) else type(error).__name__
+        raise StartError(
+            f"MongoDB could not be reached within {timeout_s:g} s ({reason}); "
+            "check MONGO_URI and that the server is running"
+        ) from None
 
 
 async def start_client(client: hydrogram.Client, timeout_s: float = CONNECT_TIMEOUT_S) -> None:

@@ -28,7 +28,7 @@ from bot.delivery.events import event
 from bot.delivery.feed import AudienceFeed
 from bot.delivery.model import Outcome
 from bot.delivery.outage import OutageGuard, OutageTooLongError
-from bot.delivery.policy import Counters, ProgressGate, ProgressSnapshot, snapshot
+from bot.delivery.policy import Counters, PauseClock, ProgressGate, ProgressSnapshot, snapshot
 from bot.delivery.progress import ProgressReporter
 
 if TYPE_CHECKING:
@@ -68,6 +68,9 @@ class Dispatch:
         self.claiming: str | None = None  # the token of a claim whose answer is awaited
         self.flush_batch = max(1, config.concurrency // 4)
         self.run_started = ports.clock()
+        self.pauses = PauseClock()  # FloodWaits: not sending time
+        self.active_before = self.flood_waited_before = 0.0  # earlier runs' (restored)
+        self.flood_waits_before = 0
         self.reporter = ProgressReporter(
             broadcast_id,
             progress,
@@ -188,6 +191,7 @@ class Dispatch:
                 receipt = await prepared.send(user_id, self.bid)
             except FloodWaitError as flood:
                 self.flood_waits += 1
+                self.pauses.add(self.p.clock(), flood.seconds)
                 self.p.throttle.flood_wait(flood.seconds)
                 rate = self.p.throttle.limiter.rate  # lowered by the FloodWait
                 waited = event("flood_wait", self.bid, seconds=flood.seconds, rate=rate)
@@ -259,21 +263,41 @@ class Dispatch:
         self.wake.set()
         self.reporter.now()
 
+    def active_s(self, now: float) -> float:
+        """This run's sending time: since it started, FloodWaits left out."""
+        return max(0.0, now - self.run_started - self.pauses.waited(now))
+
+    def totals(self) -> tuple[int, bool]:
+        """The audience's size as far as it is known, and whether it is to be trusted.
+
+        While the snapshot is written, the count made when sending started (the
+        percentage measures against it, not against what was written so far);
+        afterwards the recipients the snapshot wrote, plus those skipped.
+        """
+        written = self.feed.total + self.feed.skipped.count
+        if self.feed.total_known or self.feed.expected is None:
+            return written, self.feed.total_known
+        return max(written, self.feed.expected), True
+
     def _snapshot_now(self) -> ProgressSnapshot:
         now = self.p.clock()
         down_since = None
         if self.db.down_since is not None:
             down_since = self.p.wall_clock() - timedelta(seconds=now - self.db.down_since)
+        total, known = self.totals()
+        run_active = self.active_s(now)
         return snapshot(
             self.bid,
             self.counters,
-            total=self.feed.total + self.feed.skipped.count,
-            total_known=self.feed.total_known,
+            total=total,
+            total_known=known,
             unknown=self.unknown,
             skipped=self.feed.skipped.count,
-            elapsed_s=now - self.run_started,
+            elapsed_s=self.active_before + run_active,
             run_done=self.counters.done - self.done_before,
-            run_elapsed_s=now - self.run_started,
+            run_elapsed_s=run_active,
             paused=self.yielding,
             db_down_since=down_since,
+            flood_wait_s=self.pauses.left(now),
+            flood_waited_s=self.flood_waited_before + self.pauses.waited(now),
         )

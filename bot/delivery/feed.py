@@ -50,6 +50,8 @@ class AudienceFeed:
         self.p, self.bid, self.batch, self.wake, self.db = ports, broadcast_id, batch, wake, guard
         self.candidates: deque[int] = deque()
         self.unknown: deque[int] = deque()
+        #: The audience counted when sending started, until the snapshot has the real total.
+        self.expected: int | None = None
         self.resolve: Resolve | None = None
         self.total = 0
         self.total_known = False
@@ -80,10 +82,17 @@ class AudienceFeed:
         """Offer every recipient that may still be pending, then finish."""
         self.total_known = bool(doc.get("snapshot_complete"))
         self.skipped = Skipped.from_document(doc.get("skipped"))
+        self.expected = doc.get("expected_total")
         if doc.get("snapshot_started"):
             await self._offer_pending()
         if not self.total_known:
-            await self._snapshot(await self._compiled(doc), doc.get("snapshot_after"))
+            target = await self._compiled(doc)
+            counting = asyncio.create_task(self._count(target)) if self.expected is None else None
+            try:
+                await self._snapshot(target, doc.get("snapshot_after"))
+            finally:
+                if counting is not None:
+                    counting.cancel()
         while True:  # sweep until a pass over the ledger finds nothing pending
             self._drained.clear()
             self._waiting_for_drain = True
@@ -123,6 +132,16 @@ class AudienceFeed:
             target = {"filter": load_filter(target["compiled"])}
         await self.db(partial(self.p.store.update, self.bid, fields))
         return target
+
+    async def _count(self, target: dict[str, Any]) -> None:
+        """Count the audience beside the snapshot, so progress has a true total at once."""
+        if "user_ids" in target:
+            expected = len(target["user_ids"])
+        else:
+            expected = await self.db(partial(self.p.users.count, target.get("filter", {})))
+        self.expected = expected
+        await self.db(partial(self.p.store.update, self.bid, {"expected_total": expected}))
+        self.wake.set()
 
     async def _snapshot(self, target: dict[str, Any], after: Any | None) -> None:
         if "user_ids" in target:

@@ -106,6 +106,10 @@ class ProgressSnapshot:
     #: When the database became unreachable (sending waits for it), None while it is fine.
     db_down_since: datetime | None = None
     skipped: int = 0
+    #: Seconds left of the FloodWait Telegram asked for (0: none now).
+    flood_wait_s: float = 0.0
+    #: Seconds spent waiting out FloodWaits so far (not counted in rate or elapsed time).
+    flood_waited_s: float = 0.0
 
     @property
     def done(self) -> int:
@@ -126,8 +130,15 @@ def snapshot(
     paused: bool = False,
     db_down_since: datetime | None = None,
     skipped: int = 0,
+    flood_wait_s: float = 0.0,
+    flood_waited_s: float = 0.0,
 ) -> ProgressSnapshot:
-    """Build a snapshot; the rate counts only this run, so a resume does not inflate it."""
+    """Build a snapshot.
+
+    The rate counts only this run's sending time (``run_elapsed_s`` without pauses), so a
+    resume does not inflate it and a FloodWait does not deflate it; ``total`` is the
+    counted audience while the snapshot is still being written.
+    """
     rate = run_done / run_elapsed_s if run_elapsed_s > 0 else 0.0
     remaining = max(0, total - counters.done - unknown - skipped)
     eta = remaining / rate if rate > 0 and total_known else None
@@ -145,4 +156,45 @@ def snapshot(
         paused=paused,
         db_down_since=db_down_since,
         skipped=skipped,
+        flood_wait_s=flood_wait_s,
+        flood_waited_s=flood_waited_s,
     )
+
+
+@dataclass(slots=True)
+class PauseClock:
+    """Time spent waiting out FloodWaits, overlapping waits counted once (pure).
+
+    Every worker that hits a FloodWait reports it; they overlap, and the union of
+    the waits is what the broadcast spent not sending.
+    """
+
+    _until: float = float("-inf")
+    _waited: float = 0.0
+    _started: float = float("-inf")
+
+    def add(self, now: float, seconds: float) -> None:
+        """Telegram asked, at ``now``, to wait ``seconds``."""
+        end = now + max(0.0, seconds)
+        if now >= self._until:  # a new pause
+            self._waited += self._past()
+            self._started = now
+        self._until = max(self._until, end)
+
+    def waited(self, now: float) -> float:
+        """Seconds paused by FloodWaits up to ``now``."""
+        if self._started == float("-inf"):
+            return self._waited
+        return self._waited + max(0.0, min(now, self._until) - self._started)
+
+    def left(self, now: float) -> float:
+        """Seconds of the current FloodWait still to wait."""
+        return max(0.0, self._until - now)
+
+    def _past(self) -> float:
+        """Close the previous pause (wholly in the past): its length."""
+        if self._started == float("-inf"):
+            return 0.0
+        length = self._until - self._started
+        self._started = float("-inf")
+        return length

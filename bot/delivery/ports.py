@@ -113,8 +113,8 @@ class DeliveryLedger(Protocol):
         """Up to ``limit`` pending recipients with ids above ``after``, in id order."""
 
     async def retry_in_doubt(self, broadcast_id: str, claimed_since: datetime) -> int:
-        """Rows left ``sending`` by a stopped run, claimed since then and never in doubt
-        before, back to pending (sent once more, idempotently); returns how many."""
+        """Rows left ``sending`` by a stopped run, first claimed since then, back to
+        pending (sent again, idempotently: the same random_id); returns how many."""
 
     async def tally(self, broadcast_id: str) -> Tally:
         """Counts by status and error."""
@@ -161,6 +161,9 @@ class BroadcastStore(Protocol):
 class UserDirectory(Protocol):
     """The users collection; see :class:`bot.storage.users.MongoUserDirectory`."""
 
+    async def count(self, query: dict[str, Any]) -> int:
+        """How many users match ``query`` now (to show a true total while the snapshot runs)."""
+
     async def page(
         self, query: dict[str, Any], after: Any | None, limit: int
     ) -> tuple[list[Any], Any | None]:
@@ -185,8 +188,8 @@ class PipelineConfig:
     snapshot_batch: int = 500
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     guard: ContentGuard = field(default_factory=ContentGuard)
-    #: Recipients whose send was in flight when a run stopped are sent once more (same
-    #: random_id) if claimed less than this long ago; 0: never (strict at-most-once).
+    #: Recipients whose send was in flight when a run stopped are sent again (same
+    #: random_id) while first claimed less than this long ago; 0: never (at-most-once).
     in_doubt_window_s: float = 3600.0
     outage: OutagePolicy = field(default_factory=OutagePolicy)
     #: On a stop, how long sends already on their way may take to be answered.

@@ -87,8 +87,14 @@ class ProgressReporter:
         try:
             if self.callback is not None:
                 await self.callback(snap)
-            fields = {"sent_count": snap.sent, "failed_count": snap.failed}
-            await self.store.update(self.bid, {**fields, "error_breakdown": snap.errors})
+            fields = {
+                "sent_count": snap.sent,
+                "failed_count": snap.failed,
+                "error_breakdown": snap.errors,
+                "active_seconds": round(snap.elapsed_s, 3),
+                "flood_wait_seconds": round(snap.flood_waited_s, 3),
+            }
+            await self.store.update(self.bid, fields)
         except Exception:  # a failed progress report must never disturb the broadcast
             failed = event("progress.failed", self.bid)
             log.exception("progress report for %s failed", self.bid, extra=failed)

@@ -40,6 +40,8 @@ class Summary:
     #: Audience entries that are not Telegram user ids, by reason (never sent to).
     skipped: int = 0
     skipped_reasons: dict[str, int] = field(default_factory=dict)
+    #: Seconds spent waiting out FloodWaits (not part of ``duration_s``).
+    flood_wait_s: float = 0.0
 
     @property
     def success_rate(self) -> float:
@@ -58,6 +60,8 @@ class Summary:
             "flood_waits": self.flood_waits,
             "completed_at": self.completed_at,
             "duration_seconds": round(self.duration_s, 3),
+            "active_seconds": round(self.duration_s, 3),
+            "flood_wait_seconds": round(self.flood_wait_s, 3),
             "success_rate": round(self.success_rate, 4),
             "stop_reason": self.stop_reason,
             "skipped_count": self.skipped,
@@ -98,28 +102,52 @@ def percent(part: int, whole: int) -> str:
 
 def progress_bar(done: int, total: int, width: int = 20) -> str:
     """``▓▓▓▓░░░░`` filled in proportion."""
-    filled = round(width * done / total) if total else width
+    filled = min(width, round(width * done / total)) if total else width
     return "▓" * filled + "░" * (width - filled)
 
 
 def progress_text(snap: ProgressSnapshot) -> str:
-    """The live progress message (design document 7.1)."""
-    total = f"{snap.total:,}" + ("" if snap.total_known else "+ (counting)")
+    """The live progress message (design document 7.1), with the broadcast's id.
+
+    Percentages are measured against the audience counted when sending started (or,
+    once written, the snapshot's); until a total is known none is shown. Elapsed
+    time and the rate leave out pauses and FloodWaits.
+    """
     eta = duration_text(snap.eta_s) if snap.eta_s is not None else "estimating..."
     lines = [
         "📢 BROADCAST " + ("PAUSED" if snap.paused else "IN PROGRESS"),
+        f"🆔 {snap.broadcast_id}",
         "",
-        f"{progress_bar(snap.done, snap.total)} {percent(snap.done, snap.total)}",
-        f"👥 Total Users: {total}",
-        f"✅ Sent: {snap.sent:,} ({percent(snap.sent, snap.total)})",
-        f"❌ Failed: {snap.failed:,} ({percent(snap.failed, snap.total)})",
+        *_share_lines(snap),
         f"🚀 Rate: {snap.rate:.1f} msg/s",
         f"⏱️ Elapsed: {duration_text(snap.elapsed_s)}",
         f"⏳ Remaining: {eta}",
     ]
-    if snap.unknown:
-        lines.insert(6, f"❔ Unknown (interrupted): {snap.unknown:,}")
+    if snap.flood_wait_s > 0:
+        lines.append(f"⏸ Telegram asked to wait {snap.flood_wait_s:.0f} s; sending resumes then")
+    if snap.flood_waited_s >= 1:
+        lines.append(f"⌛ Waited for Telegram: {duration_text(snap.flood_waited_s)} in all")
+    if snap.db_down_since is not None:
+        since = f"{snap.db_down_since.astimezone(UTC_ZONE):%H:%M:%S} UTC"
+        lines.append(f"⚠️ Database unreachable since {since}: sending waits for it")
     return "\n".join(lines)
+
+
+def _share_lines(snap: ProgressSnapshot) -> list[str]:
+    if not snap.total_known:
+        return [
+            f"👥 Total Users: {snap.total:,}+ (counting)",
+            f"✅ Sent: {snap.sent:,}",
+            f"❌ Failed: {snap.failed:,}",
+            *([f"❔ Unknown (interrupted): {snap.unknown:,}"] if snap.unknown else []),
+        ]
+    return [
+        f"{progress_bar(snap.done, snap.total)} {percent(snap.done, snap.total)}",
+        f"👥 Total Users: {snap.total:,}",
+        f"✅ Sent: {snap.sent:,} ({percent(snap.sent, snap.total)})",
+        f"❌ Failed: {snap.failed:,} ({percent(snap.failed, snap.total)})",
+        *([f"❔ Unknown (interrupted): {snap.unknown:,}"] if snap.unknown else []),
+    ]
 
 
 UTC_ZONE = ZoneInfo("UTC")

@@ -61,6 +61,11 @@ class BroadcastRun(Dispatch):
         doc = await self.db(partial(self.p.store.get, self.bid))
         if doc.get("status") == BroadcastStatus.PAUSED.value:
             return self._summary(doc, PAUSED)  # nothing to send until it is resumed
+        if doc.get("status") == BroadcastStatus.CANCELLED.value and not doc.get("completed_at"):
+            # Cancelled while no run sent it (paused): only its summary is left to write.
+            await self._restore(doc)
+            self.stop_reason = CANCELLED
+            return await self._finish(doc)
         try:
             await self._restore(doc)
             c, resumed = self.counters, bool(doc.get("snapshot_started"))
@@ -102,7 +107,7 @@ class BroadcastRun(Dispatch):
         return await self._finish(doc)
 
     async def _restore(self, doc: dict[str, Any]) -> None:
-        """Pick up earlier runs' counts; send once more what a stop left in doubt."""
+        """Pick up earlier runs' counts; send again what a stop left in doubt."""
         if not doc.get("snapshot_started"):
             return  # a first run: the ledger holds nothing yet
         window = self.cfg.in_doubt_window_s
@@ -111,13 +116,16 @@ class BroadcastRun(Dispatch):
             again = await self.db(partial(self.p.ledger.retry_in_doubt, self.bid, since))
             if again:
                 retried = event("run.in_doubt_retried", self.bid, count=again)
-                log.info("%s: %d in doubt are sent once more", self.bid, again, extra=retried)
+                log.info("%s: %d in doubt are sent again", self.bid, again, extra=retried)
         tally = await self.db(partial(self.p.ledger.tally, self.bid))
         self.counters.sent, self.counters.failed = tally.sent, tally.failed
         self.counters.errors = dict(tally.errors)
         self.done_before = self.counters.done
-        self.unknown = tally.sending  # in doubt beyond the window, or twice: never resent
+        self.unknown = tally.sending  # in doubt beyond the window: never resent
         self.feed.total = tally.total
+        self.active_before = float(doc.get("active_seconds") or 0.0)
+        self.flood_waited_before = float(doc.get("flood_wait_seconds") or 0.0)
+        self.flood_waits_before = int(doc.get("flood_waits") or 0)
 
     async def _prepare(self, doc: dict[str, Any]) -> PreparedMessage | None:
         """The prepared message; transient failures and FloodWaits are waited out."""
@@ -214,6 +222,16 @@ class BroadcastRun(Dispatch):
             await self._give_back()
         await self.reporter.close(last=self.yielding)
 
+    async def _keep_time(self) -> None:
+        """Store the sending time and FloodWaits so far: the next run goes on from them."""
+        clock = self.p.clock()
+        fields = {
+            "active_seconds": self.active_before + self.active_s(clock),
+            "flood_wait_seconds": self.flood_waited_before + self.pauses.waited(clock),
+            "flood_waits": self.flood_waits + self.flood_waits_before,
+        }
+        await self.db(partial(self.p.store.update, self.bid, fields))
+
     async def _give_back(self) -> None:
         if self.claiming is not None:  # stopped while a claim's answer was on its way
             await self.db(partial(self.p.ledger.release_claim, self.bid, self.claiming))
@@ -224,12 +242,13 @@ class BroadcastRun(Dispatch):
             await self.db(partial(self.p.ledger.release, self.bid, ids))
             self.outstanding -= len(ids)
             self.ready.clear()
+        await self._keep_time()
 
     def _summary(self, doc: dict[str, Any], status: str) -> Summary:
         c = self.counters
         skipped = self.feed.skipped
         total = self.feed.total + skipped.count
-        now = self.p.wall_clock()
+        now, clock = self.p.wall_clock(), self.p.clock()
         started = as_utc(doc.get("started_at"))
         return Summary(
             broadcast_id=self.bid,
@@ -240,10 +259,12 @@ class BroadcastRun(Dispatch):
             unknown=self.unknown,
             not_sent=max(0, total - c.done - self.unknown - skipped.count),
             errors=dict(c.errors),
-            flood_waits=self.flood_waits + int(doc.get("flood_waits") or 0),
+            flood_waits=self.flood_waits + self.flood_waits_before,
             started_at=started,
             completed_at=now,
-            duration_s=(now - started).total_seconds() if started else 0.0,
+            # Sending time: admin pauses and FloodWaits are not counted.
+            duration_s=self.active_before + self.active_s(clock),
+            flood_wait_s=self.flood_waited_before + self.pauses.waited(clock),
             stop_reason=self.stop_reason,
             skipped=skipped.count,
             skipped_reasons=dict(skipped.reasons),

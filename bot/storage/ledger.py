@@ -3,10 +3,10 @@
 A row moves ``pending`` -> ``sending`` (claimed, durably, before the send) ->
 ``sent`` or ``failed`` (settled after it). A claimed row whose send never started
 goes back to ``pending``. A row a crash leaves in ``sending`` is in doubt: its
-send may have reached Telegram. It is sent once more, with the same Telegram
-``random_id`` (so Telegram refuses it if it had arrived), if it was claimed
-within the in-doubt window; otherwise, or if it was in doubt once already, it is
-reported as unknown and never sent again.
+send may have reached Telegram. It is sent again, with the same Telegram
+``random_id`` (so Telegram refuses it if it had arrived), while its first claim
+is younger than the in-doubt window; after that it is reported as unknown and
+never sent again.
 
 Reads are pages by an indexed key (``user_id`` after the last one seen), never a
 long-lived cursor: MongoDB kills cursors idle for 10 minutes, and PyMongo does
@@ -91,7 +91,10 @@ class MongoDeliveryLedger:
         keys = [row_id(broadcast_id, uid) for uid in user_ids]
         result = await self.rows.update_many(
             {"_id": {"$in": keys}, "status": DeliveryStatus.PENDING.value},
-            {"$set": {"status": DeliveryStatus.SENDING.value, "claimed_at": now, "claim": token}},
+            {
+                "$set": {"status": DeliveryStatus.SENDING.value, "claimed_at": now, "claim": token},
+                "$min": {"first_claimed_at": now},
+            },
         )
         if result.modified_count == len(keys):
             return list(user_ids)
@@ -157,19 +160,20 @@ class MongoDeliveryLedger:
         return [doc["user_id"] async for doc in cursor.limit(limit)]
 
     async def retry_in_doubt(self, broadcast_id: str, claimed_since: datetime) -> int:
-        """Send rows left ``sending`` once more, if claimed since then and never in doubt before.
+        """Send rows left ``sending`` once more, if first claimed since then.
 
-        They go back to ``pending`` marked ``redo``; the send that follows carries the
-        same ``random_id`` as the one that may have arrived. Returns how many.
+        They go back to ``pending`` (``redo`` counts how often); the send that follows
+        carries the same ``random_id`` as any that may have arrived, so Telegram refuses
+        a repeat for as long as it remembers it: the window bounds that trust, from the
+        row's first claim, however often a stop left it in doubt. Returns how many.
         """
         result = await self.rows.update_many(
             {
                 "broadcast_id": broadcast_id,
                 "status": DeliveryStatus.SENDING.value,
-                "claimed_at": {"$gte": claimed_since},
-                "redo": {"$ne": True},
+                "first_claimed_at": {"$gte": claimed_since},
             },
-            {"$set": {"status": DeliveryStatus.PENDING.value, "redo": True}},
+            {"$set": {"status": DeliveryStatus.PENDING.value}, "$inc": {"redo": 1}},
         )
         return int(result.modified_count)
 

@@ -115,8 +115,11 @@ async def test_cancel_while_paused_asks_and_yes_cancels(
 
     assert await status(db, bid) == "cancelled"
     shown = status_message(sim, doc)
-    assert (shown.text or "").startswith(f"🛑 Broadcast {bid} cancelled while paused: ")
+    assert (shown.text or "").startswith("🛑 BROADCAST CANCELLED")  # its summary, at once
     assert shown.buttons == ()
+    final = await db["broadcasts"].find_one({"_id": bid})
+    assert final["completed_at"] is not None
+    assert final["sent_count"] + final["not_sent_count"] == final["total_users"]
 
 
 async def test_cancel_of_a_queued_broadcast_asks_too(

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.delivery.limiter import Backoff, RateLimiter, Throttle
+from bot.delivery.policy import PauseClock
 
 
 def most_in_one_second(grants: list[float]) -> int:
@@ -129,3 +130,17 @@ async def test_throttle_flood_wait_holds_every_waiter() -> None:
     start = loop.time()
     await asyncio.gather(*(throttle.acquire() for _ in range(5)))
     assert loop.time() - start >= 0.15
+
+
+def test_overlapping_flood_waits_are_counted_once() -> None:
+    pauses = PauseClock()
+    assert pauses.waited(5.0) == 0.0
+    pauses.add(10.0, 3.0)  # 10-13
+    pauses.add(11.0, 3.0)  # another worker: 11-14, overlapping
+    assert pauses.left(12.0) == 2.0
+    assert pauses.waited(12.0) == 2.0
+    assert pauses.waited(20.0) == 4.0  # 10-14
+    pauses.add(30.0, 1.0)  # 30-31
+    assert pauses.waited(30.5) == 4.5
+    assert pauses.waited(40.0) == 5.0
+    assert pauses.left(40.0) == 0.0

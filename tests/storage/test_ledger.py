@@ -76,17 +76,21 @@ async def test_pending_is_read_in_pages_by_user_id(db: Database) -> None:
     assert pages == [list(range(1, 11)), list(range(11, 21)), list(range(21, 26))]
 
 
-async def test_rows_in_doubt_are_sent_once_more_within_the_window(db: Database) -> None:
+async def test_rows_in_doubt_are_sent_again_while_their_first_claim_is_recent(
+    db: Database,
+) -> None:
     ledger = MongoDeliveryLedger(db)
     await ledger.add_pending("b1", [1, 2, 3], NOW)
     await ledger.claim("b1", [1], NOW - timedelta(hours=2), "t7")
-    await ledger.claim("b1", [2, 3], NOW, "t8")
+    await ledger.claim("b1", [2, 3], NOW - timedelta(minutes=50), "t8")
 
     assert await ledger.retry_in_doubt("b1", NOW - timedelta(hours=1)) == 2
     assert await ledger.pending_page("b1", None, 10) == [2, 3]
-    await ledger.claim("b1", [2], NOW, "t9")  # in doubt a second time: never again
-    assert await ledger.retry_in_doubt("b1", NOW - timedelta(hours=1)) == 0
-    assert (await ledger.tally("b1")).sending == 2
+    await ledger.claim("b1", [2, 3], NOW, "t9")  # in doubt again: still within the window
+    assert await ledger.retry_in_doubt("b1", NOW - timedelta(hours=1)) == 2
+    await ledger.claim("b1", [2], NOW, "t10")  # the window counts from the first claim:
+    assert await ledger.retry_in_doubt("b1", NOW - timedelta(minutes=40)) == 0  # 50 min ago
+    assert (await ledger.tally("b1")).sending == 2  # 1 (2 h ago) and 2: unknown, never resent
 
 
 async def test_store_transition_is_compare_and_set(db: Database) -> None:

@@ -141,6 +141,11 @@ async def cancelled_before_start(ctx: BotContext, doc: dict[str, Any]) -> None:
     if doc["status"] == BroadcastStatus.QUEUED:
         text = f"🛑 Broadcast {bid} cancelled before it started."
     elif doc["status"] == BroadcastStatus.PAUSED:
+        # No run will end it: write its summary now and show it on the status message.
+        summary = await ctx.core.service.run(str(bid))
+        if ctx.board is not None and where:
+            await ctx.board.finished(summary)
+            return
         sent = int(doc.get("sent_count") or 0)
         text = f"🛑 Broadcast {bid} cancelled while paused: {sent:,} sent, the rest not sent."
     else:
