@@ -31,8 +31,9 @@ _CollectionStore: Any = mongomock.store.CollectionStore
 _DatabaseStore: Any = mongomock.store.DatabaseStore
 _ServerStore: Any = mongomock.store.ServerStore
 ID = ("_id",)
-#: Past this share of the collection, reading candidates off an index beats no scan.
+#: Past this share of the collection (and this many), candidates off an index beat no scan.
 SCAN_SHARE = 0.5
+FEW = 32
 
 
 @dataclass(slots=True)
@@ -180,7 +181,7 @@ class IndexedCollectionStore(_CollectionStore):  # type: ignore[misc]
             return _ById([value for value in ids.equals if value in self._documents])
         options = [access(index, terms) for index in self.structures.values()]
         best = min((a for a in options if a is not None), key=lambda a: a.estimate, default=None)
-        if best is None or best.estimate > SCAN_SHARE * len(self._documents):
+        if best is None or best.estimate > max(FEW, SCAN_SHARE * len(self._documents)):
             return None
         return best
 
