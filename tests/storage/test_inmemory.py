@@ -231,7 +231,7 @@ async def test_a_query_no_index_serves_is_scanned() -> None:
 
 
 async def test_documents_examined_per_query_do_not_grow_with_the_collection() -> None:
-    small, large = await costs(5_000), await costs(30_000)
+    small, large = await costs(5_000), await costs(25_000)
     for name in SHAPES:
         assert large[name]["scans"] == 0, name
         if name == "audience page: lang:de premium":

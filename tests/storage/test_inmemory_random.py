@@ -9,7 +9,7 @@ import pytest
 
 from tests.storage.twins import Chaos, Twins
 
-SEEDS = range(60)
+SEEDS = range(40)
 
 
 def queries(chaos: Chaos) -> list[Any]:
@@ -28,7 +28,7 @@ def queries(chaos: Chaos) -> list[Any]:
     return [
         find,
         lambda c: c.count_documents(f),
-        lambda c: c.find_one(f, sort=sort),
+        lambda c: c.find_one(f, projection, sort=sort),
         lambda c: list(c.aggregate(group)),
         lambda c: sorted(map(repr, c.distinct("a", f))),
     ]
@@ -56,7 +56,7 @@ def test_random_writes_and_queries_answer_as_plain_mongomock(seed: int) -> None:
     twins.assert_same_contents()
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(12))
 def test_queries_on_the_indexed_fields_alone_answer_as_plain_mongomock(seed: int) -> None:
     chaos, twins = Chaos(1000 + seed), Twins()
     for index in ["a", [("b", 1), ("c", 1)], "d.e"]:
@@ -67,7 +67,7 @@ def test_queries_on_the_indexed_fields_alone_answer_as_plain_mongomock(seed: int
             twins.same(query)
 
 
-@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("seed", range(25))
 def test_sorted_walks_over_scalar_values_answer_as_plain_mongomock(seed: int) -> None:
     # No arrays nor subdocuments: every bucket is ordered, so sorts walk the indexes.
     chaos, twins = Chaos(2000 + seed, odd=0), Twins()

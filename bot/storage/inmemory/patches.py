@@ -127,9 +127,10 @@ def _cursor_next(self: Any) -> Any:
 
 
 def _find_one(self: Any, filter: Any = None, *args: Any, **kwargs: Any) -> Any:
-    if not _indexed(self) or args or "limit" in kwargs:
+    # find's positional arguments are (projection, skip, limit): a third is a limit.
+    if not _indexed(self) or len(args) > 2 or "limit" in kwargs:
         return _original["find_one"](self, filter, *args, **kwargs)
-    return _original["find_one"](self, filter, limit=1, **kwargs)
+    return _original["find_one"](self, filter, *args, limit=1, **kwargs)
 
 
 def _aggregate(self: Any, pipeline: Any, session: Any = None, **kwargs: Any) -> Any:

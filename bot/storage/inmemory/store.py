@@ -138,7 +138,7 @@ class IndexedCollectionStore(_CollectionStore):  # type: ignore[misc]
     def sorted_matching(self, filter: Any, sort: Any, take: int | None) -> Iterable[Any] | None:
         """Matches in ``sort`` order walked off an index (the first ``take``); None: can't."""
         order = _single_sort(sort)
-        if order is None or not self._documents:
+        if order is None or self.is_empty:  # (is_empty also expires TTL documents)
             return None
         terms = field_terms(filter)
         walks = [access(i, terms, for_sort=True) for i in self.structures.values()]
