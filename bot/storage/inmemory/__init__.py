@@ -6,10 +6,15 @@ document for every query, so a broadcast to N users would cost N per message.
 Here each collection keeps the indexes declared with ``create_index`` (and
 ``_id``) up to date on every write (:mod:`.store`, :mod:`.index`), and a query
 reads its candidates off the best of them (:mod:`.planner`) before mongomock
-applies its own filter, sort and projection to them (:mod:`.patches`), so the
-results are mongomock's. What no index serves is scanned, as before.
+applies its own filter, sort and projection to them (:mod:`.patches`). What no
+index serves is scanned, as before.
 
-``in_memory_database(indexed=False)`` is plain mongomock, for comparisons.
+Results are mongomock's (tests/storage compares them call by call with plain
+mongomock, ``in_memory_database(indexed=False)``). Two limits: a malformed filter
+raises only if a candidate reaches its bad part (mongomock raises at the first
+document that does), and a cursor without a limit is computed whole at its first
+batch, as mongomock does, so a query that reads a whole collection costs that much
+before its first document. :func:`query_stats` counts what queries examined.
 
 A change here: how the in-memory database stores, finds or orders documents.
 
