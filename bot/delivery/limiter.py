@@ -253,6 +253,11 @@ class Throttle:
         # Each worker is a task with a context of its own: its grant time lives there.
         self._granted: ContextVar[float | None] = ContextVar(f"grant-{id(self)}", default=None)
 
+    @property
+    def waiting(self) -> int:
+        """Workers waiting for a grant now."""
+        return len(self._waiters)
+
     async def acquire(self) -> bool:
         """Wait until the limiter grants a send: True; False if :meth:`interrupt` came first."""
         if not self._waiters:
