@@ -11,8 +11,8 @@ the pipeline and a bare loop of hydrogram ``send_message`` calls, both at full s
 against a 1000 msg/s simulated Telegram with no latency, on the event loop's thread
 (the in-memory MongoDB works on a thread of its own, as a real server works in a
 process of its own, and is reported apart), in CPU_ROUNDS alternating rounds: the
-medians are reported. ``--profile N`` prints the N functions
-the pipeline's CPU run spends most time in (cProfile, event-loop thread).
+medians are reported. Where that CPU time goes:
+``python -m benchmarks.hotpath``.
 
     python -m benchmarks.throughput --rate R --latency-ms L --telegram-limit T [--cold] --json
 """
@@ -22,11 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import io
 import json
 import math
 import os
-import pstats
 import statistics
 import sys
 from dataclasses import dataclass, replace
@@ -272,67 +270,6 @@ async def measure(s: Scenario) -> dict[str, Any]:
     }
 
 
-#: Where event-loop time goes, by the file a function lives in (first match wins).
-PROFILE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("waiting (epoll: idle, DB thread, timers)", ("method 'poll' of 'select.epoll'",)),
-    ("simulator (bot/demo/simulator)", ("bot/demo/simulator/",)),
-    ("TL (de)serialisation (hydrogram.raw: the simulated wire)", ("hydrogram/raw/",)),
-    ("hydrogram's peer storage (SQLite, aiosqlite)", ("aiosqlite/", "hydrogram/storage/")),
-    ("hydrogram (other)", ("hydrogram/",)),
-    ("pipeline: bot/delivery", ("bot/delivery/",)),
-    ("pipeline: bot/telegram", ("bot/telegram/",)),
-    ("pipeline: bot/storage", ("bot/storage/",)),
-    ("in-memory MongoDB client side (mongomock, motor)", ("mongomock",)),
-    ("asyncio", ("asyncio/",)),
-)
-
-
-Func = tuple[str, int, str]
-
-
-def _group(func: Func) -> str | None:
-    """The area of ``func``; None for a builtin (its time goes to its callers' areas)."""
-    filename, _, name = func
-    where = f"{filename} {name}"
-    group = next((g for g, keys in PROFILE_GROUPS if any(k in where for k in keys)), None)
-    if group is None and filename != "~":
-        return "other"
-    return group
-
-
-def _time_by_group(stats: Any) -> dict[str, float]:
-    by_group: dict[str, float] = {}
-    for func, (_, _, own, _, callers) in stats.stats.items():
-        group = _group(func)
-        shares = [(group, own)] if group else [(_group(c), t[2]) for c, t in callers.items()]
-        for where, seconds in shares:
-            key = where or "other"
-            by_group[key] = by_group.get(key, 0.0) + seconds
-    return by_group
-
-
-def profile_report(top: int) -> str:
-    """Where the pipeline's CPU run spends the event loop's time: by area, then top functions.
-
-    A builtin's time (``int.to_bytes``, ``BytesIO.write``...) counts for the area of
-    the function that called it.
-    """
-    profile = cProfile.Profile()
-    asyncio.run(pipeline_cpu(profile))
-    by_group = _time_by_group(pstats.Stats(profile))
-    total = sum(by_group.values())
-    idle = by_group.get(PROFILE_GROUPS[0][0], 0.0)
-    lines = [
-        f"{CPU_MESSAGES} messages: {1e6 * total / CPU_MESSAGES:.0f} us of event-loop time each "
-        f"under the profiler, {1e6 * (total - idle) / CPU_MESSAGES:.0f} us of it busy"
-    ]
-    for group, own in sorted(by_group.items(), key=lambda item: -item[1]):
-        lines.append(f"  {own / total:6.1%}  {1e6 * own / CPU_MESSAGES:6.0f} us  {group}")
-    out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats(pstats.SortKey.TIME).print_stats(top)
-    return "\n".join(lines) + "\n\n" + out.getvalue()
-
-
 def parse_args(argv: list[str] | None = None) -> tuple[Scenario, argparse.Namespace]:
     """The command line as a scenario."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
@@ -343,7 +280,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[Scenario, argparse.Namesp
     parser.add_argument("--cold", action="store_true", help="a new session: no peer stored")
     parser.add_argument("--users", type=int, default=None, help="default: PIPELINE_SECONDS' worth")
     parser.add_argument("--concurrency", type=int, default=0, help="default: as the demo")
-    parser.add_argument("--profile", type=int, default=0, metavar="N", help="top N, then exit")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     limit = args.telegram_limit or max(30, math.ceil(args.rate))
@@ -357,9 +293,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[Scenario, argparse.Namesp
 def main() -> None:
     """Command line entry point."""
     scenario, args = parse_args()
-    if args.profile:
-        print(profile_report(args.profile))
-        return
     result = asyncio.run(measure(scenario))
     if args.json:
         print(json.dumps(result))
