@@ -72,3 +72,23 @@ async def timed(work: Callable[[], Awaitable[T]]) -> tuple[T, Timing]:
     return result, Timing(
         time.perf_counter() - wall, time.thread_time() - loop_cpu, time.process_time() - cpu
     )
+
+
+async def audience_on(
+    sim: TelegramSimulator, users: int, *, name: str = "bench"
+) -> tuple[Database, list[int]]:
+    """Start ``sim`` (built by the caller: jitter, cold session...) with ``users`` active
+    users and the admin, and a database holding the users."""
+    db = in_memory_database(name)
+    await sim.start()
+    ids = list(range(FIRST_USER, FIRST_USER + users))
+    sim.add_users(ids)
+    sim.add_user(ADMIN)
+    await sim.register_peers()
+    now = utc_now()
+    for start in range(0, users, 10_000):
+        chunk = ids[start : start + 10_000]
+        await db["users"].insert_many([{"user_id": u, "created_at": now} for u in chunk])
+    gc.collect()
+    gc.freeze()  # as in simulated_audience: the simulated audience is not the pipeline's
+    return db, ids

@@ -207,6 +207,8 @@ class Dispatch:
                 return Outcome(
                     user_id, attempt, receipt.message_ids, at=at, duplicate=receipt.duplicate
                 )
+            finally:
+                self.p.throttle.answered()
             delay = self.cfg.retry.delay_before(attempt, category)
             if delay is None:
                 at = self.p.wall_clock()

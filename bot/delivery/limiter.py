@@ -1,24 +1,34 @@
-"""The global send rate: a pure token bucket over an injected clock, and its async gate.
+"""The global send rate: a pure limiter over an injected clock, and its async gate.
 
 :class:`RateLimiter` answers "may I send now, and if not, how long until I may"
-from the ``now`` it is given. It guarantees that no sliding one-second window
-holds more than ``rate + 1`` grants, paces grants evenly (no bursts), and
-catches up with a grant it could not hand out on time because the event loop
-woke a waiter late. FloodWait from Telegram pauses every sender, lowers the
-rate, and the rate climbs back slowly while no FloodWait comes.
+from the ``now`` it is given. Telegram counts a send when it *arrives*; the
+limiter decides when it *leaves*, and latency jitter bunches evenly spaced
+departures into bursts of arrivals. So the limiter keeps the arrivals under the
+rate: told when each send got its answer (:meth:`RateLimiter.on_answer`, plain
+values), it counts every send that may still be in Telegram's one-second window
+when the next one arrives, and grants only while fewer than the rate are.
+Grants are evenly paced (no bursts), and one the event loop handed out late is
+caught up. FloodWait from Telegram pauses every sender and settles the rate
+just under what Telegram was seen to accept in the second before it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections import deque
+from bisect import bisect_right, insort
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.delivery.latency import LatencyEstimate
+
 # How far lateness may be caught up; beyond it, the pace restarts from now.
 _MAX_CATCH_UP_S = 0.05
+# Answers older than this many indexes are compacted away from the front of the list.
+_COMPACT_AT = 4096
 
 
 class Clock(Protocol):
@@ -31,11 +41,16 @@ class Clock(Protocol):
 class Backoff:
     """How the rate reacts to FloodWait.
 
-    On a FloodWait the rate at that moment becomes the *ceiling* and the rate
-    drops to ``decrease`` times it. Every ``recovery_s`` seconds without one,
-    the rate regains ``increase`` of the configured rate, up to ``headroom``
-    times the ceiling: it settles just under what Telegram tolerated. A ceiling
-    is forgotten after ``forget_s`` quiet seconds. Never below ``floor``.
+    A FloodWait starts an episode: the rate at that moment becomes the *ceiling*
+    and the rate drops to ``decrease`` times it. If several sends are refused
+    together (Telegram's window is full, not one chat's limit or a stray refusal),
+    what Telegram accepted in the second before the episode becomes the ceiling
+    (if lower) and the rate settles at ``headroom`` times it: just under what
+    Telegram tolerated, not far below. Every ``recovery_s``
+    seconds without a FloodWait, the rate regains ``increase`` of the configured
+    rate, up to ``headroom`` times the ceiling. A ceiling is forgotten after
+    ``forget_s`` quiet seconds (the configured rate is probed again). Never
+    below ``floor``.
     """
 
     decrease: float = 0.9
@@ -55,13 +70,27 @@ class Backoff:
 
 
 class RateLimiter:
-    """Evenly paced grants at ``rate`` per second, at most ``rate`` in any second.
+    """Evenly paced grants at ``rate`` per second; at most ``rate`` *arrivals* in any second.
 
-    "Any second" is every half-open window (t - 1, t], as Telegram counts; so
-    no closed window holds more than ``rate + 1``.
+    "Any second" is every half-open window (t - 1, t], as Telegram counts. A send
+    granted at g and answered at g + L arrived somewhere in between. With ``F``
+    the latency floor (:class:`~bot.delivery.latency.LatencyEstimate`: no send is
+    faster), the next send arrives no sooner than ``now + F``, so a window holding
+    its arrival can only hold sends that are still unanswered or were answered
+    after ``now + F - 1``: those are counted (an unanswered one for at most its
+    latency bound), and a grant is given only while fewer than :attr:`window_limit`
+    are. Each send is charged by its own latency, so jitter costs the rate only
+    the gap between the average latency and the floor, and a slow straggler costs
+    nothing; the guarantee holds as long as no send is faster than the floor.
+    Where in the round trip the send arrives does not matter: the answer comes
+    after the arrival, and the floor bounds both legs together.
 
-    Pure: every method takes ``now`` and performs no I/O, so tests drive it with
-    any schedule and check the window property without sleeping.
+    Told no answers (:meth:`on_answer` never called), every grant counts for one
+    second: no window of *departures* holds more than ``rate`` (``rate + 1`` in a
+    closed window).
+
+    Pure: every method takes ``now`` (and latencies as plain values) and performs
+    no I/O, so tests drive it with any schedule and check the windows without sleeping.
     """
 
     def __init__(self, rate: float, backoff: Backoff | None = None) -> None:
@@ -70,16 +99,26 @@ class RateLimiter:
         self.target = rate
         self.rate = rate
         self.backoff = backoff or Backoff()
+        self.latency = LatencyEstimate()
         self._next_slot = -math.inf
         self._paused_until = -math.inf
         self._last_change = -math.inf
         self._last_flood = -math.inf
         self._ceiling = math.inf
-        self._window: deque[float] = deque()
+        self._refused: deque[float] = deque()  # when sends were answered FLOOD_WAIT
+        self._episode_accepted = 0
+        self._episode_settled = True
+        # Every grant within the in-flight horizon, oldest first; the unanswered ones by time.
+        self._grants: deque[float] = deque()
+        self._in_flight: Counter[float] = Counter()
+        self._in_flight_count = 0
+        # Answer times, ascending; those before index _head are out of every window.
+        self._answers: list[float] = []
+        self._head = 0
 
     @property
     def window_limit(self) -> int:
-        """Most grants any half-open one-second window may hold."""
+        """Most sends any half-open one-second window of arrivals may hold."""
         return max(1, math.floor(self.rate))
 
     def paused_until(self) -> float:
@@ -89,32 +128,110 @@ class RateLimiter:
     def try_acquire(self, now: float) -> float:
         """Take a grant if one is due: returns 0.0 when granted, else the seconds to wait."""
         self._recover(now)
-        wait = self._wait(now)
+        wait = max(self._paused_until, self._next_slot) - now
+        if wait > 0:
+            return wait
+        wait = self._window_wait(now)
         if wait > 0:
             return wait
         behind = now - self._next_slot
         base = self._next_slot if behind <= _MAX_CATCH_UP_S else now
         self._next_slot = base + 1.0 / self.rate
-        self._window.append(now)
+        self._grants.append(now)
+        self._in_flight[now] += 1
+        self._in_flight_count += 1
         return 0.0
+
+    def on_answer(self, granted_at: float, now: float) -> bool:
+        """The send granted at ``granted_at`` got Telegram's answer (any but FLOOD_WAIT) at ``now``.
+
+        Returns True when a waiter may be let go sooner than the last wait said (no
+        answered send was in the window: the wait was an unanswered send's bound).
+        """
+        self.latency.add(now - granted_at)
+        self._settle(granted_at)
+        answers = self._answers
+        idle = not answers or answers[-1] <= now - 1.0 + self.latency.floor
+        if answers and now < answers[-1]:
+            insort(answers, now, lo=self._head)
+        else:
+            answers.append(now)
+        return idle
+
+    def on_refused(self, granted_at: float, now: float) -> None:
+        """The send granted at ``granted_at`` was answered FLOOD_WAIT: Telegram did not count it."""
+        self.latency.add(now - granted_at)
+        self._settle(granted_at)
+        self._refused.append(now)
 
     def on_flood_wait(self, now: float, seconds: float) -> None:
         """Telegram said wait ``seconds``: pause everyone and, once per episode, slow down."""
-        if now >= self._paused_until:
+        if now >= self._paused_until:  # a new episode: slow down a little at once
+            self._episode_accepted = self._answered_since(now - 1.0)
+            self._episode_settled = False
             self._ceiling = self.rate
             self.rate = max(self.backoff.floor, self.rate * self.backoff.decrease)
+        refused = self._refused_since(now - 1.0)
+        if not self._episode_settled and refused >= 2 and self._episode_accepted:
+            # Several sends refused together: Telegram's window is full, and what it
+            # accepted in the second before is what it tolerates. A lone refusal (one
+            # chat's limit, a stray one) says nothing of the global limit.
+            self._episode_settled = True
+            self._ceiling = min(self._ceiling, self._episode_accepted)
+            self.rate = max(self.backoff.floor, self.backoff.headroom * self._ceiling)
         self._last_flood = now
         self._paused_until = max(self._paused_until, now + seconds)
         self._next_slot = self._paused_until
         self._last_change = self._paused_until
 
-    def _wait(self, now: float) -> float:
-        waits = [self._paused_until - now, self._next_slot - now]
-        while self._window and self._window[0] <= now - 1.0:
-            self._window.popleft()
-        if len(self._window) >= self.window_limit:
-            waits.append(self._window[0] + 1.0 - now + 1e-9)
-        return max(0.0, *waits)
+    def _settle(self, granted_at: float) -> None:
+        left = self._in_flight.get(granted_at, 0)
+        if left == 0:  # already forgotten, or never granted here
+            return
+        if left == 1:
+            del self._in_flight[granted_at]
+        else:
+            self._in_flight[granted_at] = left - 1
+        self._in_flight_count -= 1
+
+    def _window_wait(self, now: float) -> float:
+        """0.0 if one more send fits the windows its arrival can fall in, else seconds to wait."""
+        floor = self.latency.floor
+        horizon = 1.0 - floor + self.latency.bound
+        self._forget_in_flight(now - horizon)
+        cut = now - 1.0 + floor
+        first = self._first_answer_after(cut)
+        counted = self._in_flight_count + len(self._answers) - first
+        if counted < self.window_limit:
+            return 0.0
+        if first < len(self._answers):  # the oldest answered send leaves the window
+            release = self._answers[first] + 1.0 - floor
+        else:  # only unanswered sends: the oldest stops counting at its bound
+            release = min(self._in_flight) + horizon
+        return max(release - now, 0.0) + 1e-9
+
+    def _forget_in_flight(self, before: float) -> None:
+        """Unanswered grants older than ``before`` are no longer counted (never answered)."""
+        grants = self._grants
+        while grants and grants[0] <= before:
+            self._settle(grants.popleft())
+
+    def _first_answer_after(self, cut: float) -> int:
+        """Index of the first answer later than ``cut``; drops answers out of every window."""
+        answers = self._answers
+        self._head = bisect_right(answers, cut - self.latency.floor, self._head)
+        if self._head >= _COMPACT_AT and 2 * self._head >= len(answers):
+            del answers[: self._head]
+            self._head = 0
+        return bisect_right(answers, cut, self._head)
+
+    def _refused_since(self, since: float) -> int:
+        while self._refused and self._refused[0] <= since:
+            self._refused.popleft()
+        return len(self._refused)
+
+    def _answered_since(self, since: float) -> int:
+        return len(self._answers) - bisect_right(self._answers, since, self._head)
 
     def _recover(self, now: float) -> None:
         if now - self._last_flood >= self.backoff.forget_s:
@@ -137,6 +254,9 @@ class Throttle:
     waits for another task to wake up first. :meth:`interrupt` lets every waiter
     go without a grant (a cancel or pause during a long FloodWait acts at once).
 
+    The grant is remembered in the task that took it; :meth:`answered` (or
+    :meth:`flood_wait`) after its send tells the limiter how long the send took.
+
     Args:
         limiter: The token bucket every grant comes from.
         clock: Monotonic seconds.
@@ -152,31 +272,66 @@ class Throttle:
         self.limiter = limiter
         self._clock = clock
         self._on_flood_wait = on_flood_wait
-        self._waiters: deque[asyncio.Future[bool]] = deque()
+        self._waiters: deque[asyncio.Future[float | None]] = deque()
         self._timer: asyncio.TimerHandle | None = None
+        # Each worker is a task with a context of its own: its grant time lives there.
+        self._granted: ContextVar[float | None] = ContextVar(f"grant-{id(self)}", default=None)
+
+    @property
+    def waiting(self) -> int:
+        """Workers waiting for a grant now."""
+        return len(self._waiters)
 
     async def acquire(self) -> bool:
         """Wait until the limiter grants a send: True; False if :meth:`interrupt` came first."""
-        if not self._waiters and self.limiter.try_acquire(self._clock()) == 0:
-            return True
-        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if not self._waiters:
+            now = self._clock()
+            if self.limiter.try_acquire(now) == 0:
+                self._granted.set(now)
+                return True
+        waiter: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         if self._timer is None:
             self._dispense()
-        return await waiter
+        granted = await waiter
+        if granted is None:
+            return False
+        self._granted.set(granted)
+        return True
+
+    def answered(self) -> None:
+        """The send this task was last granted got an answer (or failed): report its latency.
+
+        Call once after each send, whatever came back; a no-op without a grant.
+        """
+        granted = self._granted.get()
+        if granted is None:
+            return
+        self._granted.set(None)
+        if self.limiter.on_answer(granted, self._clock()) and self._waiters:
+            self._restart()
 
     def interrupt(self) -> None:
         """Release every waiter without a grant (they return False)."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_result(False)
+                waiter.set_result(None)
 
     def flood_wait(self, seconds: float) -> None:
-        """Report a FloodWait: every later grant waits it out."""
-        self.limiter.on_flood_wait(self._clock(), seconds)
+        """Report a FloodWait (the answer to this task's send): every later grant waits it out."""
+        now = self._clock()
+        granted = self._granted.get()
+        if granted is not None:
+            self._granted.set(None)
+            self.limiter.on_refused(granted, now)
+        self.limiter.on_flood_wait(now, seconds)
         if self._on_flood_wait is not None:
             self._on_flood_wait(seconds)
+        self._restart()
+
+    def _restart(self) -> None:
+        """Recompute when the next grant is due (the limiter's answer may have changed)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -193,4 +348,4 @@ class Throttle:
             if wait > 0:
                 self._timer = asyncio.get_running_loop().call_later(wait, self._dispense)
                 return
-            self._waiters.popleft().set_result(True)
+            self._waiters.popleft().set_result(now)

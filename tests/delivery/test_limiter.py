@@ -144,3 +144,63 @@ def test_overlapping_flood_waits_are_counted_once() -> None:
     assert pauses.waited(30.5) == 4.5
     assert pauses.waited(40.0) == 5.0
     assert pauses.left(40.0) == 0.0
+
+
+async def test_throttle_reports_each_send_once_from_the_task_that_took_the_grant() -> None:
+    loop = asyncio.get_running_loop()
+    limiter = RateLimiter(1000)
+    throttle = Throttle(limiter, loop.time)
+
+    async def sender(delay: float) -> None:
+        assert await throttle.acquire()
+        await asyncio.sleep(delay)
+        throttle.answered()
+        throttle.answered()  # a second report without a new grant is ignored
+
+    await asyncio.gather(*(sender(0.01 + 0.0001 * (n % 7)) for n in range(80)))
+    assert limiter.latency.count == 80
+    assert 0 < limiter.latency.floor <= 0.01
+    throttle.answered()  # no grant in this task
+    assert limiter.latency.count == 80
+
+
+async def test_a_flood_waited_send_is_not_counted_as_an_arrival() -> None:
+    loop = asyncio.get_running_loop()
+    limiter = RateLimiter(1000)
+    throttle = Throttle(limiter, loop.time)
+    assert await throttle.acquire()
+    throttle.flood_wait(0.05)
+    throttle.answered()  # the worker's report after any send: already settled
+    assert limiter.latency.count == 1
+    start = loop.time()
+    assert await throttle.acquire()
+    assert loop.time() - start >= 0.05
+
+
+def test_the_rate_settles_just_under_what_telegram_accepted_in_the_second_before() -> None:
+    limiter = RateLimiter(60, Backoff(headroom=0.97))
+    granted: list[float] = []
+    now = 0.0
+    while len(granted) < 40:  # 40 sends at 60/s, each answered 0.1 s later
+        wait = limiter.try_acquire(now)
+        if wait == 0:
+            granted.append(now)
+        now += max(wait, 0.001)
+    for g in granted[:30]:
+        limiter.on_answer(g, g + 0.1)
+    for g in granted[30:]:  # the 31st arrival and those behind it were refused
+        limiter.on_refused(g, g + 0.1)
+        limiter.on_flood_wait(g + 0.1, 1)
+    assert limiter.rate == pytest.approx(0.97 * 30)
+    limiter.try_acquire(30.0)  # no climbing back over what Telegram tolerated
+    assert limiter.rate == pytest.approx(0.97 * 30)
+
+
+def test_a_lone_flood_wait_slows_a_little_not_to_what_happened_to_be_sent() -> None:
+    limiter = RateLimiter(1000, Backoff(decrease=0.9))
+    for n in range(5):  # a quiet moment: 5 sends in the last second
+        assert limiter.try_acquire(n * 0.1) == 0
+        limiter.on_answer(n * 0.1, n * 0.1 + 0.05)
+    limiter.on_refused(0.5, 0.55)  # one chat's limit, or a stray FloodWait
+    limiter.on_flood_wait(0.55, 1)
+    assert limiter.rate == pytest.approx(900)  # not 0.97 x 5

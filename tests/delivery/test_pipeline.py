@@ -101,6 +101,16 @@ async def test_flood_wait_pauses_all_workers_and_nobody_gets_two(
     # Workers that ignored the pause would hit the flood period over and over.
     assert slow.flood_waits <= 3 * 8
     assert core.throttle.limiter.rate < 40
+    # every send reported its latency once: 50 answers and the FloodWait'ed attempts
+    assert core.throttle.limiter.latency.count == 50 + slow.flood_waits
+
+
+async def test_every_answer_reaches_the_limiter(db: Database, sim: TelegramSimulator) -> None:
+    await seed(db, sim, range(100, 130))
+    await seed(db, sim, [201], UserState.BLOCKED)
+    core = make_core(db, sim)
+    await broadcast(core)
+    assert core.throttle.limiter.latency.count == 31
 
 
 async def test_content_rejected_by_telegram_stops_early(
