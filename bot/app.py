@@ -52,6 +52,7 @@ class Tuning:
     segments: SegmentCatalog = field(default_factory=SegmentCatalog)
     in_doubt_window_s: float = 3600.0
     outage_limit_s: float = 600.0
+    paid: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tuning:
@@ -73,6 +74,7 @@ class Tuning:
             segments=catalog,
             in_doubt_window_s=settings.in_doubt_retry_window_s,
             outage_limit_s=settings.db_outage_limit_s,
+            paid=settings.paid_broadcast,
         )
 
 
@@ -141,7 +143,7 @@ def build_core(
         return catalog.compile(target["segments"], target.get("excludes", ()), now)
 
     make_storage_safe(client)  # hydrogram's default SQLiteStorage fails under concurrent sends
-    sender = HydrogramSender(client)
+    sender = HydrogramSender(client, paid=tuning.paid)
     observed = instruments.ledger(ledger) if instruments else ledger
     ports = Ports(
         store, observed, users, sender, throttle, clock, wall_clock, compile_target=compile_target

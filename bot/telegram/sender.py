@@ -30,6 +30,7 @@ from bot.delivery.content import (
 from bot.delivery.errors import ContentError, ErrorCategory, SendError
 from bot.delivery.ports import PreparedMessage, Receipt
 from bot.telegram.calls import RANDOM_ID_DUPLICATE, invoke_once, read_call, telegram_call
+from bot.telegram.paid import paid_request
 from bot.telegram.peers import InputPeer, PeerBook
 from bot.telegram.requests import (
     ALBUM_KINDS,
@@ -68,9 +69,11 @@ class HydrogramSender:
     either. One :class:`PeerBook` serves every broadcast of the process.
     """
 
-    def __init__(self, client: hydrogram.Client) -> None:
+    def __init__(self, client: hydrogram.Client, *, paid: bool = False) -> None:
         self.client = client
         self.peers = PeerBook(client)
+        #: ``PAID_BROADCAST``: every send carries ``allow_paid_floodskip`` (Stars per message).
+        self.paid = paid
 
     async def prepare(self, content: Content) -> PreparedMessage:
         """Validate ``content``, read its source once and build the request."""
@@ -200,6 +203,12 @@ class HydrogramSender:
         return None if markup is None else await markup.write(self.client)
 
     def _prepared(self, build: Build, count: int = 1) -> PreparedMessage:
+        if self.paid:
+            free = build
+
+            def build(peer: InputPeer, ids: list[int]) -> Any:
+                return paid_request(free(peer, ids))
+
         return _PreparedSend(self.client, self.peers, build, count)
 
 

@@ -580,3 +580,13 @@ async def test_a_host_bot_keeps_its_own_updates_and_never_sees_ours(
     await sim.feed_callback(USERS[0], confirm.message_id, b"host:menu")
 
     assert seen == ["message:hello host", "callback:host:menu"]
+
+
+async def test_a_paid_broadcast_says_what_it_costs(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    await seed(db, sim, USERS)
+    await launch(rate=1000, paid_broadcast=True)
+    confirm = await confirmation(sim, "/broadcast Flash sale")
+    assert "⭐ Paid broadcast: up to 0.6 Telegram Stars" in (confirm.text or "")
+    assert "at Telegram's free rate" in (confirm.text or "")

@@ -368,3 +368,33 @@ def test_factory_copies_every_field_and_sets_the_flag(method: Method, fullness: 
 def test_factory_refuses_other_requests() -> None:
     with pytest.raises(TypeError, match="no paid form of EditMessage"):
         paid_request(raw.functions.messages.EditMessage(peer=USER, id=1))
+
+
+async def test_a_paid_broadcast_goes_past_the_free_limit_in_the_simulator() -> None:
+    from bot.app import Tuning, build_core
+    from bot.delivery.content import TextContent
+    from bot.delivery.service import Audience
+    from bot.demo.simulator import TelegramSimulator
+    from bot.storage.inmemory import in_memory_database
+
+    async def broadcast(paid: bool) -> tuple[int, int]:
+        sim = TelegramSimulator(telegram_limit=30, chat_burst=100)
+        await sim.start()
+        try:
+            users = list(range(100, 250))
+            sim.add_users(users)
+            db = in_memory_database()
+            await db["users"].insert_many([{"user_id": u} for u in users])
+            core = build_core(db, sim, Tuning(rate=150, concurrency=32, paid=paid))
+            bid = await core.service.create(TextContent("Hi"), Audience(query={}), admin_id=1)
+            await core.service.start(bid)
+            summary = await core.service.run(bid)
+            return summary.sent, sim.flood_waits
+        finally:
+            await sim.stop()
+
+    paid_sent, paid_floods = await broadcast(paid=True)
+    free_sent, free_floods = await broadcast(paid=False)
+    assert (paid_sent, paid_floods) == (150, 0)  # 150 msg/s is within the paid 1000
+    assert free_sent == 150
+    assert free_floods > 0  # the same rate without the flag trips the free 30 msg/s

@@ -16,7 +16,14 @@ from bot.admin.commands import BroadcastRequest
 from bot.admin.handlers import schedule
 from bot.admin.handlers.context import EXPIRED, BotContext, aware
 from bot.admin.status import callback_data, control_buttons
-from bot.delivery.content import Content, TextEntity, content_from_document, shifted, utf16_len
+from bot.delivery.content import (
+    Content,
+    CopyContent,
+    TextEntity,
+    content_from_document,
+    shifted,
+    utf16_len,
+)
 from bot.delivery.errors import BroadcastError, BroadcastNotFoundError
 from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus
@@ -119,6 +126,7 @@ async def offer(
         *(["⚠️ Nobody matches now."] if count == 0 else []),
         f"🎯 Target: {target}",
         f"⏱️ Estimated time: {duration_text(count / rate)} at {rate:g} msg/s",
+        *_paid_lines(ctx, content, count),
         *now_or_later,
         MESSAGE_LABEL,
     ]
@@ -137,6 +145,24 @@ async def offer(
     )
     where = {"chat_id": sent.chat.id, "message_id": sent.id}
     await ctx.core.store.update(broadcast_id, {"confirmation_message": where})
+
+
+#: Bot API 7.11: paid broadcasts cost 0.1 Telegram Stars per message.
+STARS_PER_MESSAGE = 0.1
+FREE_RATE = 30.0
+
+
+def _paid_lines(ctx: BotContext, content: Content, count: int) -> list[str]:
+    """With ``PAID_BROADCAST``: what it costs, and how much sooner it is done."""
+    if not ctx.settings.paid_broadcast or count == 0:
+        return []
+    per_recipient = len(content.message_ids) if isinstance(content, CopyContent) else 1
+    stars = count * per_recipient * STARS_PER_MESSAGE
+    free = duration_text(count / min(ctx.settings.rate_limit, FREE_RATE))
+    return [
+        f"⭐ Paid broadcast: up to {stars:,.1f} Telegram Stars from the bot's balance "
+        f"({STARS_PER_MESSAGE:g} per message); about {free} at Telegram's free rate."
+    ]
 
 
 def _options(content: Content) -> list[str]:

@@ -52,6 +52,10 @@ ROUTES: dict[type[TLObject], Answer] = {
     raw.functions.messages.SendMultiMedia: sending.send_multi_media,
     raw.functions.messages.ForwardMessages: sending.forward_messages,
 }
+#: Routes by constructor id, as a server reads a request: a class of another layer with
+#: the same constructor (a paid send with ``allow_paid_floodskip``) is answered too.
+BY_ID: dict[int, Answer] = {getattr(cls, "ID"): answer for cls, answer in ROUTES.items()}  # noqa: B009
+SEND_IDS = frozenset(getattr(cls, "ID") for cls in SENDS)  # noqa: B009 (TLObject types no ID)
 
 
 def wire_copy(reply: object) -> Any:
@@ -171,7 +175,7 @@ class SimulatedClient(Client):
         """
         if not self.is_connected:
             raise ConnectionError("Client has not been started yet")
-        answer = ROUTES.get(type(query))
+        answer = ROUTES.get(type(query)) or BY_ID.get(getattr(query, "ID", 0))
         if answer is None:
             raise NotImplementedError(f"TelegramSimulator does not answer {query.QUALNAME}")
         self.request_counts[query.QUALNAME.partition(".")[2]] += 1
@@ -183,7 +187,7 @@ class SimulatedClient(Client):
             reply = wire_copy(answer(self.world, query))
         except SimRpcError as error:
             raise_rpc(error.code, error.message, query)
-        if type(query) in SENDS:
+        if getattr(query, "ID", 0) in SEND_IDS:
             self._lose_answer(query)
         return reply
 

@@ -24,6 +24,8 @@ from collections import deque
 from dataclasses import dataclass
 
 _EPSILON = 1e-9
+#: What paid broadcasts allow (Bot API 7.11: up to 1000 messages per second, for Stars).
+PAID_PER_SECOND = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +69,18 @@ class FloodControl:
         self._chat_until: dict[int, float] = {}
         self._sweep_at = 1024
 
-    def wait_for(self, chat_id: int, count: int, now: float) -> int:
+    def wait_for(self, chat_id: int, count: int, now: float, *, paid: bool = False) -> int:
         """Return 0 if ``count`` messages may go to ``chat_id`` now, else the FLOOD_WAIT seconds.
 
-        A non-zero answer starts (or continues) a flood period.
+        A non-zero answer starts (or continues) a flood period. A ``paid`` send (the
+        request carries ``allow_paid_floodskip``) may fill the window up to
+        :data:`PAID_PER_SECOND` instead of the bot's free limit.
         """
         until = max(self._global_until, self._chat_until.get(chat_id, -math.inf))
         if until > now:
             return _whole_seconds(until - now)
-        wait = self._global_wait(count, now)
+        limit = max(self.rules.per_second, PAID_PER_SECOND) if paid else self.rules.per_second
+        wait = self._global_wait(count, now, limit)
         if wait:
             self._global_until = now + wait
             return wait
@@ -92,11 +97,11 @@ class FloodControl:
         if len(self._chats) >= self._sweep_at:
             self._sweep(now)
 
-    def _global_wait(self, count: int, now: float) -> int:
+    def _global_wait(self, count: int, now: float, limit: int) -> int:
         window = self._global
         while window and window[0][0] <= now - 1.0:
             self._global_count -= window.popleft()[1]
-        excess = self._global_count + count - self.rules.per_second
+        excess = self._global_count + count - limit
         if excess <= 0 or not window:
             return 0
         freed = 0

@@ -18,6 +18,11 @@ def _immediate(query: object) -> None:
         raise NotImplementedError("TelegramSimulator does not schedule messages (schedule_date)")
 
 
+def _paid(query: object) -> bool:
+    """Whether the request asks for a paid broadcast (``allow_paid_floodskip``)."""
+    return bool(getattr(query, "allow_paid_floodskip", False))
+
+
 def _reply_to_id(reply_to: raw.base.InputReplyTo | None) -> int | None:
     if isinstance(reply_to, raw.types.InputReplyToMessage):
         return reply_to.reply_to_msg_id
@@ -28,7 +33,7 @@ def send_message(world: SimWorld, query: functions.SendMessage) -> raw.types.Upd
     """``messages.SendMessage``: one text message."""
     _immediate(query)
     chat_id = world.directory.chat_id_of(query.peer)
-    world.admit(chat_id, [query.random_id])
+    world.admit(chat_id, [query.random_id], paid=_paid(query))
     check_text(query.message, caption=False)
     message = world.compose(
         chat_id,
@@ -47,7 +52,7 @@ def send_media(world: SimWorld, query: functions.SendMedia) -> raw.types.Updates
     """``messages.SendMedia``: one file the simulator created, with a caption."""
     _immediate(query)
     chat_id = world.directory.chat_id_of(query.peer)
-    world.admit(chat_id, [query.random_id])
+    world.admit(chat_id, [query.random_id], paid=_paid(query))
     _, media = world.media.resolve(query.media)
     check_text(query.message, caption=True)
     message = world.compose(
@@ -71,7 +76,7 @@ def send_multi_media(world: SimWorld, query: functions.SendMultiMedia) -> raw.ty
     items = [item for item in query.multi_media if isinstance(item, raw.types.InputSingleMedia)]
     if not 2 <= len(items) <= 10:
         raise SimRpcError(400, "MULTI_MEDIA_TOO_LONG" if len(items) > 10 else "MEDIA_INVALID")
-    world.admit(chat_id, [item.random_id for item in items])
+    world.admit(chat_id, [item.random_id for item in items], paid=_paid(query))
     medias: list[Media] = []
     for item in items:
         medias.append(world.media.resolve(item.media)[1])
@@ -99,7 +104,7 @@ def forward_messages(world: SimWorld, query: functions.ForwardMessages) -> raw.t
     _immediate(query)
     to_chat = world.directory.chat_id_of(query.to_peer)
     from_chat = world.directory.chat_id_of(query.from_peer)
-    world.admit(to_chat, list(query.random_id))
+    world.admit(to_chat, list(query.random_id), paid=_paid(query))
     sources = [world.store.get(from_chat, message_id) for message_id in query.id]
     found = [source for source in sources if source is not None]
     if len(found) < len(sources) or not found:

@@ -125,7 +125,7 @@ class SimWorld:
         self._next_serial += 1
         return 0x5151_0000_0000_0000 + self._next_serial
 
-    def admit(self, chat_id: int, random_ids: Sequence[int]) -> None:
+    def admit(self, chat_id: int, random_ids: Sequence[int], *, paid: bool = False) -> None:
         """Let a send of these messages to ``chat_id`` through, or raise what Telegram answers.
 
         Order: transient server failure (not counted), a ``random_id`` already delivered
@@ -142,7 +142,7 @@ class SimWorld:
             raise SimRpcError(500, "RANDOM_ID_DUPLICATE")
         count = len(random_ids)
         now = self.clock()
-        wait = self.limits.wait_for(chat_id, count, now)
+        wait = self.limits.wait_for(chat_id, count, now, paid=paid)
         if wait:
             self.flood_waits += 1
             raise SimRpcError(420, f"FLOOD_WAIT_{wait}")
