@@ -74,8 +74,9 @@ class PreparedMessage(Protocol):
 class Sender(Protocol):
     """Turns content into something sendable; the Telegram adapter implements it."""
 
-    async def prepare(self, content: Content) -> PreparedMessage:
-        """Validate and fetch what is needed once.
+    async def prepare(self, content: Content, broadcast_id: str | None = None) -> PreparedMessage:
+        """Validate and fetch what is needed once; ``broadcast_id``: the broadcast it is for
+        (what its buttons and per-recipient lookups refer to), None for a loose preview.
 
         Raises:
             ContentError: The content cannot be sent (too long, source gone...).

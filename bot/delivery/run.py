@@ -135,7 +135,8 @@ class BroadcastRun(Dispatch):
         while True:
             attempt += 1
             try:
-                return await self.p.sender.prepare(content_from_document(doc["content"]))
+                content = content_from_document(doc["content"])
+                return await self.p.sender.prepare(content, self.bid)
             except ContentError as error:  # the content cannot go out: stop before any send
                 self.stop_reason = f"content rejected before sending: {error}"
                 return None

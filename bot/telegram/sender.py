@@ -75,7 +75,7 @@ class HydrogramSender:
         #: ``PAID_BROADCAST``: every send carries ``allow_paid_floodskip`` (Stars per message).
         self.paid = paid
 
-    async def prepare(self, content: Content) -> PreparedMessage:
+    async def prepare(self, content: Content, broadcast_id: str | None = None) -> PreparedMessage:
         """Validate ``content``, read its source once and build the request."""
         if isinstance(content, TextContent):
             return await self._prepare_text(content)

@@ -268,7 +268,7 @@ async def _schedule(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) 
 async def _preview(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -> None:
     try:
         prepared = await ctx.core.pipeline.ports.sender.prepare(
-            content_from_document(doc["content"])
+            content_from_document(doc["content"]), str(doc["_id"])
         )
         await prepared.send(query.from_user.id)
     except BroadcastError as error:
