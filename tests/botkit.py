@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -109,7 +110,11 @@ def button(message: ReceivedMessage, label: str) -> bytes:
 
 
 def broadcast_id(message: ReceivedMessage) -> str:
+    """The id a confirmation or status message is about (after 🆔), else the first one."""
     assert message.text is not None
+    labelled = re.search(r"🆔 (bc_\S+)", message.text)
+    if labelled:
+        return labelled[1]
     return next(w for w in message.text.split() if w.startswith("bc_"))
 
 

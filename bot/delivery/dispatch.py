@@ -58,6 +58,8 @@ class Dispatch:
         self.db = OutageGuard(config.outage, ports.clock, ports.sleep, self._outage_changed)
         self.feed = AudienceFeed(ports, broadcast_id, config.snapshot_batch, self.wake, self.db)
         self.ready: deque[int] = deque()
+        #: Stopped between attempts after an ambiguous failure: left in doubt, never released.
+        self.doubtful: list[int] = []
         self.outcomes: list[Outcome] = []
         self.helpers: list[asyncio.Task[None]] = []
         self.workers: list[asyncio.Task[None]] = []
@@ -184,7 +186,11 @@ class Dispatch:
         attempt = 0
         while True:
             if not await self.p.throttle.acquire() or not self.may_send:
-                self.ready.appendleft(user_id)  # never started: keep it claimed for later
+                ending = self.closing or self.yielding or self.stop_reason is not None
+                if attempt and ending:  # an earlier attempt may have arrived (answer lost)
+                    self.doubtful.append(user_id)
+                else:  # never started, or only waiting for the database: try it again later
+                    self.ready.appendleft(user_id)
                 return None
             attempt += 1
             try:
@@ -193,6 +199,7 @@ class Dispatch:
                 self.flood_waits += 1
                 self.pauses.add(self.p.clock(), flood.seconds)
                 self.p.throttle.flood_wait(flood.seconds)
+                self.reporter.now()  # the admin sees the wait and how long
                 rate = self.p.throttle.limiter.rate  # lowered by the FloodWait
                 waited = event("flood_wait", self.bid, seconds=flood.seconds, rate=rate)
                 log.warning("%s: FloodWait of %g s", self.bid, flood.seconds, extra=waited)

@@ -243,6 +243,10 @@ class BroadcastRun(Dispatch):
             await self.db(partial(self.p.ledger.release, self.bid, ids))
             self.outstanding -= len(ids)
             self.ready.clear()
+        if self.doubtful:  # an attempt may have arrived: in doubt (sent again only in the window)
+            self.outstanding -= len(self.doubtful)
+            self.unknown += len(self.doubtful)
+            self.doubtful.clear()
         await self._keep_time()
 
     def _summary(self, doc: dict[str, Any], status: str) -> Summary:

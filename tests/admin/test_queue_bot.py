@@ -60,8 +60,14 @@ async def test_a_paused_broadcast_lets_the_next_one_run(
     assert await press(sim, await status_of(sim, db, first), "Pause") == "⏸ Paused"
     await wait_status(db, first, "paused")
 
-    second = await confirmed(sim, "/broadcast Two")
+    offered = await confirmation(sim, "/broadcast Two")
+    assert f"⏸ {first} is paused since" in (offered.text or "")  # and B will not wait
+    assert await press(sim, offered, "Send now") == "🚀 Confirmed"
+    second = broadcast_id(offered)
     await wait_status(db, second, "completed")  # B does not wait for the paused A
+    await sim.feed_message(ADMIN, "/broadcast_history")
+    listing = texts(sim)[-1]
+    assert listing.index(first) < listing.index(second)  # the paused one comes first
     assert (await db["broadcasts"].find_one({"_id": first}))["status"] == "paused"
     held = sum(copies(sim, "One").values())
     assert 0 < held < len(USERS)

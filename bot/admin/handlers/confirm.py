@@ -127,6 +127,7 @@ async def offer(
         f"🎯 Target: {target}",
         f"⏱️ Estimated time: {duration_text(count / rate)} at {rate:g} msg/s",
         *_paid_lines(ctx, content, count),
+        *await _paused_lines(ctx, admin.id),
         *now_or_later,
         MESSAGE_LABEL,
     ]
@@ -163,6 +164,22 @@ def _paid_lines(ctx: BotContext, content: Content, count: int) -> list[str]:
         f"⭐ Paid broadcast: up to {stars:,.1f} Telegram Stars from the bot's balance "
         f"({STARS_PER_MESSAGE:g} per message); about {free} at Telegram's free rate."
     ]
+
+
+async def _paused_lines(ctx: BotContext, admin_id: int) -> list[str]:
+    """Paused broadcasts hold nothing back: say so, so nobody waits for them."""
+    paused = await ctx.core.store.with_status([BroadcastStatus.PAUSED])
+    if not paused:
+        return []
+    zone = await schedule.admin_zone(ctx, admin_id)
+    lines = []
+    for doc in paused[:3]:
+        since = aware(doc.get("paused_at"))
+        when = f" since {since.astimezone(zone):%a %H:%M}" if since else ""
+        lines.append(f"⏸ {doc['_id']} is paused{when}; this one will not wait for it.")
+    if len(paused) > 3:
+        lines.append(f"⏸ ...and {len(paused) - 3} more paused.")
+    return lines
 
 
 def _options(content: Content) -> list[str]:

@@ -37,7 +37,10 @@ async def on_history(ctx: BotContext, message: Message, request: HistoryRequest)
     chat_id = message.chat.id
     zone = await admin_zone(ctx, message.from_user.id)
     if request.broadcast_id is None:
-        docs = await ctx.core.store.recent(request.limit, drafts=False)
+        paused = await ctx.core.store.with_status([BroadcastStatus.PAUSED])
+        recent = await ctx.core.store.recent(request.limit, drafts=False)
+        held = {doc["_id"] for doc in paused}  # paused ones first: they hold nothing, but wait
+        docs = paused + [doc for doc in recent if doc["_id"] not in held]
         text = history_text(docs, zone) if docs else "No broadcasts yet."
     else:
         try:
