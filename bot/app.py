@@ -24,8 +24,11 @@ from bot.delivery.service import BroadcastService, TestMode
 from bot.storage.admins import AdminPreferences
 from bot.storage.ledger import MongoDeliveryLedger
 from bot.storage.mongo import Database
+from bot.storage.reactions import MongoReactionStore
 from bot.storage.store import MongoBroadcastStore
+from bot.storage.testers import TesterList
 from bot.storage.users import MongoUserDirectory
+from bot.telegram.reactions import ReactionData
 from bot.telegram.sender import HydrogramSender
 from bot.telegram.serialized import make_storage_safe
 from bot.telegram.session import session_storage
@@ -104,6 +107,8 @@ class Core:
     segments: SegmentCatalog
     schedules: ScheduleBook
     admins: AdminPreferences
+    reactions: MongoReactionStore
+    testers: TesterList
 
     async def ensure_indexes(self, *, unique_user_ids: bool = False) -> None:
         """Create every index the queries need (idempotent), the segments' included.
@@ -113,6 +118,7 @@ class Core:
         """
         await self.store.ensure_indexes()
         await self.ledger.ensure_indexes()
+        await self.reactions.ensure_indexes()
         fields = index_fields(self.segments.fields)
         await self.users.ensure_indexes(fields, unique_ids=unique_user_ids)
 
@@ -126,11 +132,14 @@ def build_core(
     wall_clock: WallClock = utc_now,
     config: PipelineConfig | None = None,
     instruments: Instruments | None = None,
+    reaction_data: ReactionData | None = None,
 ) -> Core:
     """Wire the broadcast machinery over ``db`` and a hydrogram ``client``.
 
     The client must have been created with ``sleep_threshold=0``. ``instruments``
     observe the pipeline's ledger, FloodWaits and database outages (metrics).
+    ``reaction_data`` writes the callback data of reaction buttons (the admin bot's,
+    which answers them); without it a broadcast with reactions is refused.
     """
     store = MongoBroadcastStore(db)
     ledger = MongoDeliveryLedger(db)
@@ -143,7 +152,9 @@ def build_core(
         return catalog.compile(target["segments"], target.get("excludes", ()), now)
 
     make_storage_safe(client)  # hydrogram's default SQLiteStorage fails under concurrent sends
-    sender = HydrogramSender(client, paid=tuning.paid)
+    sender = HydrogramSender(
+        client, paid=tuning.paid, profiles=users.profiles, reaction_data=reaction_data
+    )
     observed = instruments.ledger(ledger) if instruments else ledger
     ports = Ports(
         store, observed, users, sender, throttle, clock, wall_clock, compile_target=compile_target
@@ -160,7 +171,20 @@ def build_core(
     service = BroadcastService(store, pipeline, wall_clock, tuning.test_mode)
     schedules = ScheduleBook(store, service)
     admins = AdminPreferences(db)
-    return Core(store, ledger, users, throttle, pipeline, service, catalog, schedules, admins)
+    reactions, testers = MongoReactionStore(db), TesterList(db)
+    return Core(
+        store,
+        ledger,
+        users,
+        throttle,
+        pipeline,
+        service,
+        catalog,
+        schedules,
+        admins,
+        reactions,
+        testers,
+    )
 
 
 @asynccontextmanager

@@ -26,6 +26,7 @@ from pymongo.errors import PyMongoError
 from bot.admin.board import StatusBoard
 from bot.admin.handlers import notices
 from bot.admin.handlers.context import BotContext, Timing
+from bot.admin.handlers.reactions import reaction_data
 from bot.admin.handlers.router import handlers
 from bot.admin.handlers.schedule import admin_zone
 from bot.admin.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_handlers
@@ -162,7 +163,15 @@ async def install(
     if settings.rate_warning is not None:
         log.warning("%s", settings.rate_warning, extra=event("config.rate_warning"))
     metrics = _metrics() if settings.metrics_port is not None else None
-    core = build_core(db, client, tuning, config=config, wall_clock=wall_clock, instruments=metrics)
+    core = build_core(
+        db,
+        client,
+        tuning,
+        config=config,
+        wall_clock=wall_clock,
+        instruments=metrics,
+        reaction_data=reaction_data,
+    )
     await core.ensure_indexes(unique_user_ids=record_users)
     context: BotContext | None = None
 

@@ -25,6 +25,8 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 ALBUM_MIN, ALBUM_MAX = 2, 10
 MAX_BUTTON_ROWS = 8
+#: ``--react``: options of the reaction row, and the length of each.
+REACTIONS_MIN, REACTIONS_MAX, MAX_REACTION = 2, 8, 16
 _URL_SCHEMES = frozenset({"http", "https", "tg"})
 
 
@@ -161,15 +163,39 @@ class UrlButton:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """Options shared by every kind of content."""
+    """Options shared by every kind of content.
+
+    ``reactions``: the labels of a row of buttons under the message, each user's
+    choice counted (``--react``); the row takes one of the keyboard's rows.
+    """
 
     buttons: tuple[tuple[UrlButton, ...], ...] = ()
     silent: bool = False
     protect: bool = False
+    reactions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if len(self.buttons) > MAX_BUTTON_ROWS or any(not 1 <= len(r) <= 8 for r in self.buttons):
-            raise ContentError(f"buttons: at most {MAX_BUTTON_ROWS} rows of 1-8 buttons")
+        rows = MAX_BUTTON_ROWS - (1 if self.reactions else 0)
+        if len(self.buttons) > rows or any(not 1 <= len(r) <= 8 for r in self.buttons):
+            raise ContentError(f"buttons: at most {rows} rows of 1-8 buttons")
+        if self.reactions:
+            check_reactions(self.reactions)
+
+
+def check_reactions(options: tuple[str, ...]) -> None:
+    """Raise :class:`ContentError` unless ``options`` are 2-8 distinct labels of 1-16
+    characters, without surrounding spaces."""
+    if not REACTIONS_MIN <= len(options) <= REACTIONS_MAX:
+        raise ContentError(
+            f"reactions: {REACTIONS_MIN}-{REACTIONS_MAX} options, got {len(options)}"
+        )
+    for option in options:
+        if not option or option != option.strip() or len(option) > MAX_REACTION:
+            raise ContentError(
+                f"reactions: each option is 1-{MAX_REACTION} characters, got {option!r}"
+            )
+    if len(set(options)) != len(options):
+        raise ContentError("reactions: the options must differ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +236,7 @@ class CopyContent:
             raise ContentError("a copy needs the id of at least one existing message")
         if count > 1 and not ALBUM_MIN <= count <= ALBUM_MAX:
             raise ContentError(f"an album has {ALBUM_MIN}-{ALBUM_MAX} items, got {count}")
-        if count > 1 and self.options.buttons:
+        if count > 1 and (self.options.buttons or self.options.reactions):
             raise ContentError("Telegram does not allow buttons on an album")
 
     @property
@@ -230,6 +256,8 @@ def content_to_document(content: Content) -> dict[str, Any]:
         "silent": options.silent,
         "protect": options.protect,
     }
+    if options.reactions:  # absent otherwise: older documents have none either
+        doc["reactions"] = list(options.reactions)
     if isinstance(content, TextContent):
         if content.entities:  # absent otherwise: older documents have none either
             doc["entities"] = [entity.to_document() for entity in content.entities]
@@ -251,6 +279,7 @@ def content_from_document(doc: dict[str, Any]) -> Content:
         ),
         silent=bool(doc.get("silent", False)),
         protect=bool(doc.get("protect", False)),
+        reactions=tuple(str(option) for option in doc.get("reactions") or ()),
     )
     if doc["type"] == "text":
         entities = tuple(TextEntity.from_document(e) for e in doc.get("entities") or ())

@@ -1,4 +1,5 @@
-"""MongoDB adapters: broadcast documents, the delivery ledger, users, admin preferences.
+"""MongoDB adapters: broadcast documents, the delivery ledger, users, admin preferences,
+reactions and testers.
 
 Implements the ports of :mod:`bot.delivery.ports` over PyMongo's async client or
 motor (a host bot's), and provides the in-memory database (mongomock) that the

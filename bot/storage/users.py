@@ -17,11 +17,14 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from bot.storage.mongo import Collection, Database
+from bot.storage.mongo import Collection, Database, aggregate
 from bot.storage.outage import outages_translated
 from segments.model import FieldMap
 
 log = logging.getLogger(__name__)
+
+#: What a personal greeting may put in a text (see :mod:`bot.delivery.placeholders`).
+PROFILE_FIELDS = ("first_name", "username", "language_code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,34 @@ class MongoUserDirectory:
     async def count(self, query: dict[str, Any]) -> int:
         """How many users match ``query`` now."""
         found: int = await self.docs.count_documents(query)
+        return found
+
+    async def profiles(
+        self, user_ids: Sequence[int], names: Sequence[str] = PROFILE_FIELDS
+    ) -> dict[int, dict[str, Any]]:
+        """The ``names`` fields (logical names, e.g. ``first_name``) of these users, by id:
+        one query for the whole batch; users not in the collection are left out."""
+        key = self.fields.user_id
+        stored = {name: getattr(self.fields, name) for name in names}
+        projection = {key: 1, **{field: 1 for field in stored.values()}}
+        cursor = self.docs.find({key: {"$in": list(user_ids)}}, projection)
+        return {
+            doc[key]: {name: doc.get(field) for name, field in stored.items()}
+            async for doc in cursor
+        }
+
+    async def longest(self, query: dict[str, Any], names: Sequence[str]) -> dict[str, int]:
+        """The length in characters of the longest value of each of ``names`` (logical
+        names) among the users matching ``query``; 0 when none has a text there."""
+        found: dict[str, int] = {}
+        for name in names:
+            field = getattr(self.fields, name)
+            texts = {field: {"$type": "string"}}
+            match = {"$and": [query, texts]} if query else texts
+            group = {"_id": None, "longest": {"$max": {"$strLenCP": f"${field}"}}}
+            rows = await aggregate(self.docs, [{"$match": match}, {"$group": group}])
+            # No group at all over no documents (mongomock: one group of None).
+            found[name] = int(rows[0]["longest"] or 0) if rows else 0
         return found
 
     async def mark_unreachable(

@@ -5,7 +5,9 @@ and builds the request once (entities parsed, keyboard written, media resolved);
 send then fills in only the recipient's peer and the ``random_id`` derived from the
 broadcast and the recipient (:mod:`bot.telegram.requests`), and goes out once,
 without hydrogram's own retries, sleeps or peer bookkeeping (:func:`invoke_once`).
-hydrogram's exceptions become ours in :mod:`bot.telegram.calls`.
+hydrogram's exceptions become ours in :mod:`bot.telegram.calls`. A text or caption
+with placeholders is filled in for each recipient (:mod:`bot.telegram.personal`); a
+reaction row is built with the broadcast's id (:mod:`bot.telegram.reactions`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from bot.delivery.ports import PreparedMessage, Receipt
 from bot.telegram.calls import RANDOM_ID_DUPLICATE, invoke_once, read_call, telegram_call
 from bot.telegram.paid import paid_request
 from bot.telegram.peers import InputPeer, PeerBook
+from bot.telegram.personal import Part, Personalizer, ProfileLookup, no_profiles, part, request_body
+from bot.telegram.reactions import ReactionData, with_reactions
 from bot.telegram.requests import (
     ALBUM_KINDS,
     caption_of,
@@ -69,24 +73,35 @@ class HydrogramSender:
     either. One :class:`PeerBook` serves every broadcast of the process.
     """
 
-    def __init__(self, client: hydrogram.Client, *, paid: bool = False) -> None:
+    def __init__(
+        self,
+        client: hydrogram.Client,
+        *,
+        paid: bool = False,
+        profiles: ProfileLookup | None = None,
+        reaction_data: ReactionData | None = None,
+    ) -> None:
         self.client = client
         self.peers = PeerBook(client)
         #: ``PAID_BROADCAST``: every send carries ``allow_paid_floodskip`` (Stars per message).
         self.paid = paid
+        #: Recipients' values for placeholders, a batch per call (none: the fallbacks).
+        self.profiles = profiles or no_profiles
+        #: The callback data of reaction buttons (None: reactions are refused).
+        self.reaction_data = reaction_data
 
     async def prepare(self, content: Content, broadcast_id: str | None = None) -> PreparedMessage:
         """Validate ``content``, read its source once and build the request."""
         if isinstance(content, TextContent):
-            return await self._prepare_text(content)
+            return await self._prepare_text(content, broadcast_id)
         if content.forward:
             return await self._prepare_forward(content)
         sources = await self._fetch(content)
         if len(sources) == 1:
-            return await self._prepare_copy(sources[0], content.options)
+            return await self._prepare_copy(sources[0], content.options, broadcast_id)
         return await self._prepare_album(sources, content.options)
 
-    async def _prepare_text(self, content: TextContent) -> PreparedMessage:
+    async def _prepare_text(self, content: TextContent, bid: str | None) -> PreparedMessage:
         try:
             if content.parse_mode is ParseMode.ENTITIES:  # formatted in the app: sent as it is
                 entities = await written_entities(message_entities(content.entities), self.client)
@@ -98,31 +113,36 @@ class HydrogramSender:
             raise ContentError(
                 f"the {content.parse_mode.value} markup is invalid: {error}"
             ) from error
-        text: str = parsed["message"]
-        if not 1 <= len(text) <= MAX_TEXT:
+        body, personal = request_body(part(parsed["message"], parsed["entities"], MAX_TEXT))
+        text = body["message"]
+        if personal is None and not 1 <= len(text) <= MAX_TEXT:
             raise ContentError(
                 f"text must be 1-{MAX_TEXT} characters after formatting, got {len(text)}"
             )
         options = content.options
         fixed = {
-            "message": text,
-            "entities": parsed["entities"] or None,
-            "reply_markup": await self._markup(reply_markup(options)),
+            **body,
+            "reply_markup": await self._markup(self._keyboard(reply_markup(options), options, bid)),
             **_flags(options),
         }
         return self._prepared(
             lambda peer, ids: raw.functions.messages.SendMessage(
                 peer=peer, random_id=ids[0], **fixed
-            )
+            ),
+            personal=personal,
         )
 
-    async def _prepare_copy(self, source: Message, options: Delivery) -> PreparedMessage:
+    async def _prepare_copy(
+        self, source: Message, options: Delivery, bid: str | None
+    ) -> PreparedMessage:
         kind = kind_of(source)
-        markup = await self._markup(reply_markup(options) or source.reply_markup)
+        base = reply_markup(options) or source.reply_markup
+        markup = await self._markup(self._keyboard(base, options, bid))
         if kind == "text":
+            written = await written_entities(source.entities, self.client)
+            body, personal = request_body(part(str(source.text), written, MAX_TEXT))
             fixed = {
-                "message": source.text,
-                "entities": await written_entities(source.entities, self.client),
+                **body,
                 "no_webpage": None if source.web_page else True,
                 "reply_markup": markup,
                 **_flags(options),
@@ -130,29 +150,38 @@ class HydrogramSender:
             return self._prepared(
                 lambda peer, ids: raw.functions.messages.SendMessage(
                     peer=peer, random_id=ids[0], **fixed
-                )
+                ),
+                personal=personal,
             )
         caption, entities = caption_of(source, kind)
+        written = await written_entities(entities, self.client)
+        body, personal = request_body(part(str(caption), written, MAX_CAPTION, "caption"))
         fixed = {
             "media": input_media(source, kind),
-            "message": caption,
-            "entities": await written_entities(entities, self.client),
+            **body,
             "reply_markup": markup,
             **_flags(options),
         }
         return self._prepared(
-            lambda peer, ids: raw.functions.messages.SendMedia(peer=peer, random_id=ids[0], **fixed)
+            lambda peer, ids: raw.functions.messages.SendMedia(
+                peer=peer, random_id=ids[0], **fixed
+            ),
+            personal=personal,
         )
 
     async def _prepare_album(self, sources: list[Message], options: Delivery) -> PreparedMessage:
-        items = []
+        if options.reactions:
+            raise ContentError("Telegram does not allow buttons on an album")
+        items, parts = [], []
         for source in sources:
             kind = kind_of(source)
             if kind not in ALBUM_KINDS:
                 raise ContentError("an album may hold only photos, videos, documents and audio")
             caption, entities = caption_of(source, kind)
             written = await written_entities(entities, self.client)
-            items.append((input_media(source, kind), caption, written))
+            parts.append(part(str(caption), written, MAX_CAPTION, "caption"))
+            body, _ = request_body(parts[-1])
+            items.append((input_media(source, kind), body["message"], body["entities"]))
         flags = _flags(options)
 
         def build(peer: InputPeer, ids: list[int]) -> Any:
@@ -164,10 +193,11 @@ class HydrogramSender:
             ]
             return raw.functions.messages.SendMultiMedia(peer=peer, multi_media=multi, **flags)
 
-        return self._prepared(build, count=len(items))
+        personal = parts if any(p.template.personal for p in parts) else None
+        return self._prepared(build, count=len(items), personal=personal)
 
     async def _prepare_forward(self, content: CopyContent) -> PreparedMessage:
-        if content.options.buttons:
+        if content.options.buttons or content.options.reactions:
             raise ContentError("a forwarded message cannot get buttons; copy it instead")
         await self._fetch(content)
         source = await self.peers.one(content.from_chat_id)
@@ -202,23 +232,40 @@ class HydrogramSender:
     async def _markup(self, markup: Any) -> Any:
         return None if markup is None else await markup.write(self.client)
 
-    def _prepared(self, build: Build, count: int = 1) -> PreparedMessage:
+    def _keyboard(self, base: Any, options: Delivery, bid: str | None) -> Any:
+        return with_reactions(base, options, self.reaction_data, bid)
+
+    def _prepared(
+        self, build: Build, count: int = 1, personal: Sequence[Part] | None = None
+    ) -> PreparedMessage:
         if self.paid:
             free = build
 
             def build(peer: InputPeer, ids: list[int]) -> Any:
                 return paid_request(free(peer, ids))
 
-        return _PreparedSend(self.client, self.peers, build, count)
+        personalizer = Personalizer(personal, self.profiles) if personal else None
+        return _PreparedSend(self.client, self.peers, build, count, personalizer)
 
 
 class _PreparedSend:
     """One broadcast's request, ready for any recipient."""
 
-    def __init__(self, client: hydrogram.Client, peers: PeerBook, build: Build, count: int):
+    def __init__(
+        self,
+        client: hydrogram.Client,
+        peers: PeerBook,
+        build: Build,
+        count: int,
+        personal: Personalizer | None = None,
+    ):
         self.client, self.peers, self.build, self.count = client, peers, build, count
+        #: Fills each request with its recipient's values; None: the request is the same for all.
+        self.personal = personal
 
     async def resolve(self, user_ids: Sequence[int]) -> list[int]:
+        if self.personal is not None:
+            await self.personal.load(user_ids)
         return await self.peers.resolve(user_ids)
 
     async def send(self, user_id: int, key: str | None = None) -> Receipt:
@@ -228,6 +275,8 @@ class _PreparedSend:
         else:
             ids = [random_id_for(key, user_id, item) for item in range(self.count)]
         request = self.build(peer, ids)
+        if self.personal is not None:
+            self.personal.apply(request, await self.personal.values(user_id))
         try:
             reply = await telegram_call(lambda: invoke_once(self.client, request))
         except SendError as error:

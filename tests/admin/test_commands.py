@@ -22,13 +22,14 @@ from bot.admin.commands import (
     RescheduleRequest,
     ScheduledRequest,
     SegmentsRequest,
+    TestersRequest,
     TimezoneRequest,
     UnknownCommand,
     UsageError,
     parse_command,
 )
 from bot.admin.commands.broadcast import FLAGS
-from bot.admin.commands.help import EXAMPLES
+from bot.admin.commands.help import EXAMPLES, NOT_IN_PREVIEW
 from bot.admin.commands.lexer import DASHES, QUOTES
 from bot.delivery.content import (
     Delivery,
@@ -47,6 +48,7 @@ RESULT_TYPES = (
     ScheduledRequest,
     SegmentsRequest,
     TimezoneRequest,
+    TestersRequest,
     HelpRequest,
     NotACommand,
     NotForUs,
@@ -574,7 +576,7 @@ def test_usage_lines_name_every_flag() -> None:
     for name, spec in FLAGS.items():
         assert f"[--{name}" in USAGE["broadcast"]
         assert (f"[--{name}" in USAGE["broadcast_preview"]) is not (
-            spec.schedules or name == "preview"
+            spec.schedules or name in NOT_IN_PREVIEW
         )
 
 

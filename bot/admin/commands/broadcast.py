@@ -7,10 +7,17 @@ from dataclasses import dataclass
 
 from bot.admin.commands.lexer import Cursor, FlagToken
 from bot.admin.commands.model import BroadcastRequest, Markup, RequestError
-from bot.delivery.content import TextEntity, UrlButton, entities_within, utf16_len
-from bot.delivery.errors import quote
+from bot.delivery.content import (
+    TextEntity,
+    UrlButton,
+    check_reactions,
+    entities_within,
+    utf16_len,
+)
+from bot.delivery.errors import ContentError, quote
 
 BUTTON_FORM = '"Text | https://url"'
+REACT_FORM = '"A,B"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +59,13 @@ FLAGS: dict[str, FlagSpec] = {
             repeatable=True,
         ),
         FlagSpec("forward", None, "forward the replied-to message instead of copying it"),
+        FlagSpec(
+            "react",
+            REACT_FORM,
+            'a row of 2-8 buttons whose presses are counted, e.g. --react "👍,👎"',
+        ),
         FlagSpec("preview", None, "send it to you only, now (same as /broadcast_preview)"),
+        FlagSpec("test", None, "send it now to the testers only (see /broadcast_testers)"),
     )
 }
 
@@ -121,7 +134,26 @@ def parse_broadcast(
         forward="forward" in given,
         buttons=tuple(button_row(spec) for spec in given.get("button", ())),
         entities=formatting.after(args, cursor.pos).of(text),
+        reactions=reactions(_single(given, "react")),
+        test="test" in given,
     )
+
+
+def reactions(spec: str | None) -> tuple[str, ...]:
+    """``--react "👍,👎"``: the options, in order (() without the flag).
+
+    Raises:
+        RequestError: Quoting ``spec``, for fewer than 2 or more than 8 options, an empty,
+            repeated or too long one.
+    """
+    if spec is None:
+        return ()
+    options = tuple(option.strip() for option in spec.split(","))
+    try:
+        check_reactions(options)
+    except ContentError as error:
+        raise RequestError(f'Bad --react {quote(spec)}: {error}; e.g. --react "👍,👎".') from None
+    return options
 
 
 def button_row(spec: str) -> tuple[UrlButton, ...]:

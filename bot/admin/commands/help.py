@@ -5,9 +5,14 @@ from __future__ import annotations
 from bot.admin.commands.broadcast import FLAGS
 from bot.admin.commands.model import BROADCAST_ID_EXAMPLE, HISTORY_DEFAULT, HISTORY_MAX
 
+#: Flags a preview does not take: it is sent now, to the admin alone.
+NOT_IN_PREVIEW = frozenset({"preview", "test"})
+
 
 def _flags_usage(*, preview: bool) -> str:
-    shown = [s for s in FLAGS.values() if not preview or not (s.schedules or s.name == "preview")]
+    shown = [
+        s for s in FLAGS.values() if not preview or not (s.schedules or s.name in NOT_IN_PREVIEW)
+    ]
     return " ".join(spec.usage for spec in shown)
 
 
@@ -21,6 +26,7 @@ USAGE: dict[str, str] = {
     "broadcast_timezone": "/broadcast_timezone [IANA NAME]",
     "broadcast_history": f"/broadcast_history [N (1-{HISTORY_MAX}) | ID]",
     "broadcast_cancel": "/broadcast_cancel ID",
+    "broadcast_testers": "/broadcast_testers [add ID... | remove ID...]",
     "help": "/help",
 }
 
@@ -39,6 +45,8 @@ also stand alone on the first line with the message below, or alone in a reply.
 at most {HISTORY_MAX}), or one broadcast by its id.
 /broadcast_cancel ID - cancel a running, paused, queued or scheduled broadcast, or a \
 whole repeating schedule (asks first when it is sending or repeats).
+/broadcast_testers [add ID... | remove ID...] - the testers who get --test broadcasts: \
+list them, add or remove some.
 /help - this message."""
 
 # (what it does, the command)
@@ -53,6 +61,10 @@ EXAMPLES = (
         "Every week from Friday evening to the end of the year, everyone but premium users:",
         '/broadcast --at "friday 18:00" --every week --until "2026-12-31 23:59" --exclude premium'
         " --parse markdown **Weekly digest** is out",
+    ),
+    (
+        "A personal greeting with a reaction row, to the testers first:",
+        '/broadcast --test --react "👍,👎" Hi {first_name|there}, do you like it?',
     ),
     ("One broadcast in detail:", f"/broadcast_history {BROADCAST_ID_EXAMPLE}"),
 )
@@ -72,6 +84,10 @@ Flags go before the text; a lone -- ends them (for a text that starts with a das
 Quote a value that has spaces: "..." or '...'. The text keeps the formatting your app \
 gives it (bold, italic, links, spoilers); without any, HTML tags like <b>bold</b> are read.
 {_FLAG_LINES}
+
+Personal greetings: {{first_name}}, {{username}} and {{language_code}} in the text (or in the \
+caption of a copy) are filled in for each recipient; {{first_name|there}} when one has \
+none. {{{{ writes a literal {{.
 
 Examples
 {chr(10).join(f"{what}{chr(10)}{command}" for what, command in EXAMPLES)}"""

@@ -13,8 +13,12 @@ from enum import StrEnum
 
 from bot.delivery.content import Delivery, ParseMode, TextContent, TextEntity, UrlButton
 from bot.delivery.errors import BroadcastError, ContentError, quote
+from bot.delivery.placeholders import PlaceholderError, Template
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
+TESTER_ACTIONS = ("add", "remove")
+#: The largest user id (hydrogram's ``utils.MAX_USER_ID``).
+MAX_USER_ID = 999_999_999_999
 BROADCAST_ID_EXAMPLE = "bc_20261129_143000_a1b2"
 _BROADCAST_ID = re.compile(r"bc_[0-9]{8}_[0-9]{6}_[0-9a-f]{4}")
 
@@ -55,12 +59,14 @@ class BroadcastRequest:
     one. ``entities`` are the app's formatting of ``text`` (offsets from its
     start, in UTF-16 code units). ``at``, ``every`` and ``until`` are the admin's
     words, resolved to times by the scheduler. ``forward`` forwards the
-    replied-to message instead of copying it.
+    replied-to message instead of copying it. ``reactions`` label a row of
+    buttons whose presses are counted; ``test`` sends to the testers only.
 
     Raises:
         RequestError: On construction, if the fields contradict each other
             (buttons on a forward, ``until`` without ``every``, a scheduled
-            preview...) or the buttons do not fit Telegram's keyboard.
+            preview...), the buttons do not fit Telegram's keyboard, or the text
+            has a placeholder of an unknown name.
     """
 
     text: str | None = None
@@ -76,15 +82,22 @@ class BroadcastRequest:
     forward: bool = False
     buttons: tuple[tuple[UrlButton, ...], ...] = ()
     entities: tuple[TextEntity, ...] = ()
+    reactions: tuple[str, ...] = ()
+    test: bool = False
 
     def __post_init__(self) -> None:
-        problem = self._conflict()
+        problem = self._conflict() or self._test_conflict()
         if problem is not None:
             raise RequestError(problem)
         try:
             self.delivery()
         except ContentError as error:
             raise RequestError(f"Too many buttons: {error}.") from error
+        try:
+            Template(self.text or "")
+        except PlaceholderError as error:
+            message = str(error)
+            raise RequestError(f"{message[:1].upper()}{message[1:]}.") from error
 
     def _conflict(self) -> str | None:
         if self.forward and self.buttons:
@@ -97,6 +110,11 @@ class BroadcastRequest:
                 "--forward forwards the message you reply to, so it takes no text;"
                 f" got {quote(self.text)}."
             )
+        if self.forward and self.reactions:
+            return (
+                "--forward cannot be combined with --react: Telegram cannot add buttons"
+                " to a forward; drop --forward to send a copy with reactions."
+            )
         if self.until is not None and self.every is None:
             return f"--until {quote(self.until)} needs --every: it ends a repeating broadcast."
         if self.preview and (self.at is not None or self.every is not None):
@@ -104,9 +122,25 @@ class BroadcastRequest:
             return f"A preview is sent now, so it cannot be scheduled: {flag} {quote(value or '')}."
         return None
 
+    def _test_conflict(self) -> str | None:
+        if self.test and self.preview:
+            return "--test sends to the testers and --preview to you alone: choose one."
+        if self.test and (self.at is not None or self.every is not None):
+            flag, value = ("--at", self.at) if self.at is not None else ("--every", self.every)
+            return (
+                "--test sends now, to the testers: it cannot be scheduled"
+                f" ({flag} {quote(value or '')})."
+            )
+        return None
+
     def delivery(self) -> Delivery:
         """The buttons and notification options, as the send pipeline takes them."""
-        return Delivery(buttons=self.buttons, silent=self.silent, protect=self.protect)
+        return Delivery(
+            buttons=self.buttons,
+            silent=self.silent,
+            protect=self.protect,
+            reactions=self.reactions,
+        )
 
     def text_content(self) -> TextContent | None:
         """The text as content (None without one): with ``--parse auto`` the app's
@@ -182,6 +216,38 @@ class ScheduledRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class TestersRequest:
+    """``/broadcast_testers``: list the testers (``action`` None), or ``add`` or ``remove``
+    the users ``user_ids``.
+
+    Raises:
+        RequestError: On construction, for another action, an action without ids,
+            ids without an action, or an id that cannot be a user's.
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    action: str | None = None
+    user_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.action is None:
+            if self.user_ids:
+                raise RequestError("Say what to do with the ids: add or remove.")
+            return
+        if self.action not in TESTER_ACTIONS:
+            raise RequestError(f"Expected add or remove, got {quote(self.action)}.")
+        if not self.user_ids:
+            raise RequestError(
+                f"Give the user ids to {self.action},"
+                f" e.g. /broadcast_testers {self.action} 123456789."
+            )
+        wrong = next((i for i in self.user_ids if not 0 < i <= MAX_USER_ID), None)
+        if wrong is not None:
+            raise RequestError(f"{wrong} cannot be a user id (1-{MAX_USER_ID}).")
+
+
+@dataclass(frozen=True, slots=True)
 class SegmentsRequest:
     """``/broadcast_segments``: every segment with its description and live count."""
 
@@ -242,6 +308,7 @@ Request = (
     | SegmentsRequest
     | TimezoneRequest
     | HelpRequest
+    | TestersRequest
 )
 Ignored = NotACommand | NotForUs | UnknownCommand
 Parsed = Request | Ignored | UsageError

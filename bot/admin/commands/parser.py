@@ -13,6 +13,7 @@ from bot.admin.commands.lexer import FLAG_WORD
 from bot.admin.commands.model import (
     BROADCAST_ID_EXAMPLE,
     HISTORY_MAX,
+    TESTER_ACTIONS,
     CancelRequest,
     HelpRequest,
     HistoryRequest,
@@ -24,6 +25,7 @@ from bot.admin.commands.model import (
     RescheduleRequest,
     ScheduledRequest,
     SegmentsRequest,
+    TestersRequest,
     TimezoneRequest,
     UnknownCommand,
     UsageError,
@@ -151,6 +153,22 @@ def _history(args: str) -> Request:
     )
 
 
+def _testers(args: str) -> Request:
+    words = args.split()
+    if not words:
+        return TestersRequest()
+    action, ids = words[0].lower(), words[1:]
+    if action not in TESTER_ACTIONS:
+        raise RequestError(
+            "Expected add or remove and user ids, or nothing to list them;"
+            f" got {quote(args.strip())}."
+        )
+    for word in ids:
+        if not _NUMBER.fullmatch(word) or len(word) > 13:
+            raise RequestError(f"{quote(word)} is not a user id; ids are numbers like 123456789.")
+    return TestersRequest(action, tuple(int(word) for word in ids))
+
+
 def _cancel(args: str) -> Request:
     words = args.split()
     if len(words) != 1:
@@ -179,5 +197,6 @@ _PARSERS: dict[str, Parse] = {
     "broadcast_scheduled": _unformatted(_no_arguments("broadcast_scheduled", ScheduledRequest())),
     "broadcast_segments": _unformatted(_no_arguments("broadcast_segments", SegmentsRequest())),
     "broadcast_timezone": _unformatted(_timezone),
+    "broadcast_testers": _unformatted(_testers),
     "help": lambda args, _: HelpRequest(),
 }

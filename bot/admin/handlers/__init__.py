@@ -4,7 +4,10 @@
 buttons are served by :mod:`~bot.admin.handlers.compose` (``/broadcast``, previews,
 asking for the content), :mod:`~bot.admin.handlers.confirm` (the draft's
 confirmation), :mod:`~bot.admin.handlers.controls` (pause, resume, cancel on the
-status message) and :mod:`~bot.admin.handlers.history` (history and cancel by id).
+status message), :mod:`~bot.admin.handlers.history` (history and cancel by id),
+:mod:`~bot.admin.handlers.reactions` (anyone's presses on a reaction row),
+:mod:`~bot.admin.handlers.testers` (``/broadcast_testers``, ``--test``) and
+:mod:`~bot.admin.handlers.personal` (placeholders measured at the confirmation).
 Install them with :func:`bot.admin.install.install`.
 
 May import: as :mod:`bot.admin`.

@@ -11,11 +11,12 @@ from __future__ import annotations
 from hydrogram.types import Message
 
 from bot.admin.commands import BroadcastRequest
-from bot.admin.handlers import confirm, schedule
+from bot.admin.handlers import confirm, personal, schedule, testers
 from bot.admin.handlers.confirm import Shown
 from bot.admin.handlers.context import BotContext
 from bot.delivery.content import Content, CopyContent, TextContent, clipped
 from bot.delivery.errors import BroadcastError, ContentError
+from bot.delivery.service import Audience
 from bot.telegram.formatting import plain_entities, rendered
 from scheduler.when import ScheduleParseError
 from segments import SegmentError
@@ -30,7 +31,10 @@ PREVIEW_NOTE = "👀 Preview: above is exactly what recipients would get. Nothin
 
 
 async def problem_with(ctx: BotContext, admin_id: int, request: BroadcastRequest) -> str | None:
-    """What is wrong with the segments or times of ``request``, or None; nothing is stored."""
+    """What is wrong with the segments, times or testers of ``request``, or None; nothing
+    is stored."""
+    if request.test and await testers.test_audience(ctx) is None:
+        return testers.TEST_REFUSED
     try:
         ctx.core.segments.check(request.segments, request.excludes)
     except SegmentError as error:
@@ -130,7 +134,21 @@ async def proceed(
     except ScheduleParseError as error:
         await ctx.say(chat_id, f"⏰ {error}", reply_to=message.id)
         return
-    await confirm.offer(ctx, message, request, content, await shown(ctx, content, source), plan)
+    audience = await target(ctx, request)
+    problem = testers.TEST_REFUSED if audience is None else None
+    problem = problem or await personal.length_problem(ctx, prepared, audience or Audience())
+    if problem is not None:
+        await ctx.say(chat_id, problem, reply_to=message.id)
+        return
+    what = await shown(ctx, content, source)
+    await confirm.offer(ctx, message, request, content, what, plan, audience)
+
+
+async def target(ctx: BotContext, request: BroadcastRequest) -> Audience | None:
+    """Who ``request`` goes to: its segments, or the testers (None: there are none)."""
+    if request.test:
+        return await testers.test_audience(ctx)
+    return confirm.audience_of(ctx, request)
 
 
 async def shown(ctx: BotContext, content: Content, source: Message | None) -> Shown:

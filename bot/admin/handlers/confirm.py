@@ -15,6 +15,7 @@ from hydrogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardM
 from bot.admin.commands import BroadcastRequest
 from bot.admin.handlers import schedule
 from bot.admin.handlers.context import EXPIRED, BotContext, aware
+from bot.admin.handlers.testers import test_line
 from bot.admin.status import callback_data, control_buttons
 from bot.delivery.content import (
     Content,
@@ -89,21 +90,23 @@ async def offer(
     content: Content,
     what: Shown,
     plan: Schedule | None = None,
+    audience: Audience | None = None,
 ) -> None:
     """Store ``content`` as a draft and ask the admin to confirm (or schedule) it.
 
     Nobody to send to now: an immediate broadcast is refused (nothing stored); a
     scheduled one is offered with a warning, since its audience is counted again
-    when it runs.
+    when it runs. ``audience``: the segments of ``request`` unless given (the testers).
     """
     admin = message.from_user
-    audience = audience_of(ctx, request)
+    audience = audience or audience_of(ctx, request)
     count = await ctx.recipient_count(audience)
     if count == 0 and plan is None:
         text = f"🎯 Nobody matches {audience.description} right now: nothing was stored or sent."
         await ctx.say(message.chat.id, text, reply_to=message.id)
         return
     extra: dict[str, Any] = {"message_text": what.words} if what.words else {}
+    extra |= {"test": True} if request.test else {}
     if plan is not None:
         extra |= {"schedule": plan.to_document(), "scheduled_for": plan.first}
     broadcast_id = await ctx.core.service.create(
@@ -124,6 +127,7 @@ async def offer(
         "",
         f"👥 Recipients: {count:,}" + ("" if plan is None else " now (counted again when it runs)"),
         *(["⚠️ Nobody matches now."] if count == 0 else []),
+        *([test_line(count)] if request.test else []),
         f"🎯 Target: {target}",
         f"⏱️ Estimated time: {duration_text(count / rate)} at {rate:g} msg/s",
         *_paid_lines(ctx, content, count),
@@ -189,6 +193,8 @@ def _options(content: Content) -> list[str]:
     ]
     if options.buttons:
         shown.append(f"{sum(len(row) for row in options.buttons)} button(s)")
+    if options.reactions:
+        shown.append(f"reactions {' '.join(options.reactions)}")
     return [f"⚙️ Options: {', '.join(shown)}"] if shown else []
 
 

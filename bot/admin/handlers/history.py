@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from hydrogram.types import Message
 from bot.admin.commands import CancelRequest, HistoryRequest
 from bot.admin.handlers import controls
 from bot.admin.handlers.context import BotContext
+from bot.admin.handlers.reactions import reaction_lines
 from bot.admin.handlers.schedule import admin_zone
 from bot.admin.status import cancel_question
 from bot.delivery.errors import BroadcastNotFoundError
@@ -41,12 +43,17 @@ async def on_history(ctx: BotContext, message: Message, request: HistoryRequest)
         recent = await ctx.core.store.recent(request.limit, drafts=False)
         held = {doc["_id"] for doc in paused}  # paused ones first: they hold nothing, but wait
         docs = paused + [doc for doc in recent if doc["_id"] not in held]
-        text = history_text(docs, zone) if docs else "No broadcasts yet."
+        reacted = [str(d["_id"]) for d in docs if (d.get("content") or {}).get("reactions")]
+        counts = await ctx.core.reactions.counts_for(reacted)
+        text = history_text(docs, zone, counts) if docs else "No broadcasts yet."
     else:
         try:
-            text = record_text(await ctx.core.store.get(request.broadcast_id), zone)
+            doc = await ctx.core.store.get(request.broadcast_id)
         except BroadcastNotFoundError:
             text = f"No broadcast {request.broadcast_id}."
+        else:
+            counts = await ctx.core.reactions.counts_for([request.broadcast_id])
+            text = record_text(doc, zone, counts.get(request.broadcast_id, {}))
     await ctx.say_long(chat_id, text, reply_to=message.id)
 
 
@@ -83,9 +90,13 @@ def cancel_question_text(doc: dict[str, Any]) -> str | None:
     return None
 
 
-def history_text(docs: list[dict[str, Any]], zone: ZoneInfo = UTC_ZONE) -> str:
+def history_text(
+    docs: list[dict[str, Any]],
+    zone: ZoneInfo = UTC_ZONE,
+    reactions: Mapping[str, Mapping[str, int]] | None = None,
+) -> str:
     """One block per broadcast: id, status, when, who, target, sent/total, success rate,
-    first words."""
+    first words, and the reactions (by broadcast id) of those with a reaction row."""
     blocks = [f"📜 Last {len(docs)} broadcast(s) (drafts never confirmed are not listed)"]
     for doc in docs:
         sent, total = int(doc.get("sent_count") or 0), doc.get("total_users")
@@ -94,16 +105,20 @@ def history_text(docs: list[dict[str, Any]], zone: ZoneInfo = UTC_ZONE) -> str:
         if isinstance(rate, int | float):
             figures += f" ({rate * 100:.1f}%)"
         when = _when(doc.get("created_at"), zone)
+        counted = reaction_lines(doc, (reactions or {}).get(str(doc["broadcast_id"]), {}))
         blocks.append(
             f"{STATUS_ICONS.get(doc['status'], '•')} {doc['broadcast_id']} · {doc['status']}\n"
             f"   {when} · by {_who(doc)} · {_target(doc)} · {figures}\n"
-            f"   💬 {first_words(doc)}"
+            f"   💬 {first_words(doc)}" + "".join(f"\n   {line}" for line in counted)
         )
     return "\n\n".join(blocks)
 
 
-def record_text(doc: dict[str, Any], zone: ZoneInfo = UTC_ZONE) -> str:
-    """Everything stored about one broadcast, error breakdown and audit trail included."""
+def record_text(
+    doc: dict[str, Any], zone: ZoneInfo = UTC_ZONE, reactions: Mapping[str, int] | None = None
+) -> str:
+    """Everything stored about one broadcast, error breakdown, reactions and audit trail
+    included."""
     content = doc.get("content") or {}
     total = doc.get("total_users")
     sent, failed = int(doc.get("sent_count") or 0), int(doc.get("failed_count") or 0)
@@ -116,6 +131,7 @@ def record_text(doc: dict[str, Any], zone: ZoneInfo = UTC_ZONE) -> str:
     lines += [
         f"👤 Created by {_who(doc)} at {_when(doc.get('created_at'), zone)}",
         f"🎯 Target: {_target(doc)}" + (" (test mode)" if doc.get("test_mode") else ""),
+        *(["🧪 A test, to the testers only"] if doc.get("test") else []),
         *_how_targeted(doc, zone),
         *_schedule_lines(doc, zone),
     ]
@@ -130,6 +146,7 @@ def record_text(doc: dict[str, Any], zone: ZoneInfo = UTC_ZONE) -> str:
         ]
     if doc.get("duration_seconds") is not None:
         lines.append(f"⏱️ Duration: {duration_text(float(doc['duration_seconds']))}")
+    lines += reaction_lines(doc, reactions or {})
     if doc.get("stop_reason"):
         lines.append(f"⚠️ Stopped: {doc['stop_reason']}")
     errors: dict[str, int] = doc.get("error_breakdown") or {}

@@ -29,12 +29,23 @@ from bot.admin.commands import (
     RescheduleRequest,
     ScheduledRequest,
     SegmentsRequest,
+    TestersRequest,
     TimezoneRequest,
     UnknownCommand,
     UsageError,
     parse_command,
 )
-from bot.admin.handlers import compose, confirm, controls, history, schedule, segments, visitors
+from bot.admin.handlers import (
+    compose,
+    confirm,
+    controls,
+    history,
+    reactions,
+    schedule,
+    segments,
+    testers,
+    visitors,
+)
 from bot.admin.handlers.context import ADMINS_ONLY, EXPIRED, BotContext
 from bot.admin.status import parse_callback
 from bot.delivery.errors import StorageUnavailableError
@@ -161,14 +172,20 @@ _SERVERS: dict[type, Callable[[BotContext, Message, Any], Awaitable[None]]] = {
     ScheduledRequest: schedule.on_scheduled,
     RescheduleRequest: schedule.on_reschedule,
     TimezoneRequest: schedule.on_timezone,
+    TestersRequest: testers.on_testers,
 }
 
 
 async def handle_callback(ctx: BotContext, query: CallbackQuery) -> None:
-    """A button press: terms for anyone; access first for the rest, then confirm or control."""
+    """A button press: terms and reactions for anyone; access first for the rest, then
+    confirm or control."""
     parsed = parse_callback(query.data) if query.data is not None else None
     if parsed == (visitors.TERMS_ACTION, visitors.TERMS_ACCEPT) and ctx.records_users:
         await visitors.on_terms(ctx, query)
+        return
+    option = None if parsed is None else reactions.option_index(parsed[0])
+    if parsed is not None and option is not None:
+        await reactions.on_press(ctx, query, option, parsed[1])
         return
     if not await ctx.is_admin(query.from_user.id):
         await query.answer(ADMINS_ONLY)

@@ -40,6 +40,8 @@ from scheduler.when import (
 log = logging.getLogger(__name__)
 
 MAX_LISTED = 100
+#: ``/broadcast_scheduled`` shows this many runs of a repeating schedule.
+RUNS_SHOWN = 3
 _HAS_CLOCK = re.compile(r"\d:\d|\d\s*[ap]\.?m\b|midnight|noon|полноч|полдень", re.IGNORECASE)
 #: Words ``--every`` takes with the time of ``--at``.
 PERIODS = frozenset({"day", "daily", "week", "weekly", "month", "monthly"})
@@ -171,13 +173,19 @@ async def on_scheduled(ctx: BotContext, message: Message, request: ScheduledRequ
 
 
 def scheduled_text(doc: dict[str, Any], now: datetime, zone: ZoneInfo) -> str:
-    """One scheduled broadcast: id, when, repeat rule, target, first words."""
+    """One scheduled broadcast: id, when (the next runs of a repeating one), repeat rule,
+    target, first words."""
     schedule = doc.get("schedule") or {}
     due = as_utc(doc.get("scheduled_for"))
     lines = [f"🆔 {doc['broadcast_id']}"]
-    if due is not None:
+    repeats = schedule.get("kind", ONCE) != ONCE and bool(schedule.get("recurrence"))
+    if due is not None and repeats:
+        runs = next_runs(schedule, due)
+        lines.append(f"⏰ Next {len(runs)} run(s):")
+        lines += [f"   • {describe_when(run, now, zone)}" for run in runs]
+    elif due is not None:
         lines.append(f"⏰ {describe_when(due, now, zone)}")
-    if schedule.get("kind", ONCE) != ONCE and schedule.get("recurrence"):
+    if repeats:
         rule = Recurrence.from_document(schedule["recurrence"]).describe()
         until = as_utc(schedule.get("until"))
         ending = f", until {describe_when(until, now, zone)}" if until else ""
@@ -188,6 +196,18 @@ def scheduled_text(doc: dict[str, Any], now: datetime, zone: ZoneInfo) -> str:
     words = doc.get("message_text") or f"({doc.get('message_type', 'message')})"
     lines.append(f"📝 {words[:60]}" + ("…" if len(words) > 60 else ""))
     return "\n".join(lines)
+
+
+def next_runs(schedule: dict[str, Any], due: datetime, count: int = RUNS_SHOWN) -> list[datetime]:
+    """The next ``count`` runs of a repeating schedule from ``due`` (its next one) on,
+    fewer when ``until`` ends it sooner."""
+    runs = [due]
+    while len(runs) < count:
+        following = next_occurrence(schedule, runs[-1])
+        if following is None:
+            break
+        runs.append(following)
+    return runs
 
 
 async def on_reschedule(ctx: BotContext, message: Message, request: RescheduleRequest) -> None:

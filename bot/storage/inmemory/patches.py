@@ -7,6 +7,9 @@ Everywhere:
 - documents keep their own copy of their strings, as a real server does, so
   a caller's objects are not pinned by the database (this matters to the
   memory benchmark, which counts what our code keeps alive).
+- ``$strLenCP`` (a string's length in code points), which mongomock names but
+  does not implement, is computed as MongoDB does: an error for anything but a
+  string.
 
 On collections whose store is indexed (see :mod:`.store`), the index path:
 - matching reads candidates off an index, then applies mongomock's whole
@@ -26,8 +29,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import mongomock.collection
+from mongomock import OperationFailure, helpers
 from mongomock import aggregate as mongomock_aggregate
-from mongomock import helpers
 
 from bot.storage.inmemory.store import IndexedCollectionStore
 
@@ -52,6 +55,8 @@ _original = {
 _original_add_update = _Builder.add_update
 _original_add_replace = _Builder.add_replace
 _original_compute_results = _Cursor._compute_results
+_Parser: Any = mongomock_aggregate._Parser
+_original_string_operator = _Parser._handle_string_operator
 _original_next = _Cursor.__next__
 
 
@@ -61,6 +66,15 @@ def _add_update(self: Any, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
 
 def _add_replace(self: Any, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
     return _original_add_replace(self, *args, **kwargs)
+
+
+def _string_operator(self: Any, operator: str, values: Any) -> Any:
+    if operator != "$strLenCP":
+        return _original_string_operator(self, operator, values)
+    value = self.parse(values)
+    if not isinstance(value, str):
+        raise OperationFailure(f"$strLenCP requires a string argument, found: {type(value)}")
+    return len(value)
 
 
 def _own(value: Any) -> Any:
@@ -188,6 +202,7 @@ def apply() -> None:
     """Install the patches (idempotent: the originals are captured at import)."""
     _Builder.add_update = _add_update
     _Builder.add_replace = _add_replace
+    _Parser._handle_string_operator = _string_operator
     _Collection._insert = _insert
     _Collection._iter_documents = _iter_documents
     _Collection._get_dataset = _get_dataset
