@@ -26,6 +26,7 @@ from bot.storage.ledger import MongoDeliveryLedger
 from bot.storage.mongo import Database
 from bot.storage.store import MongoBroadcastStore
 from bot.storage.users import MongoUserDirectory
+from bot.telegram.operations import OperationSupport
 from bot.telegram.sender import HydrogramSender
 from bot.telegram.serialized import make_storage_safe
 from bot.telegram.session import session_storage
@@ -144,6 +145,7 @@ def build_core(
 
     make_storage_safe(client)  # hydrogram's default SQLiteStorage fails under concurrent sends
     sender = HydrogramSender(client, paid=tuning.paid)
+    sender.operations = OperationSupport(ledger.sent_copies, wall_clock)
     observed = instruments.ledger(ledger) if instruments else ledger
     ports = Ports(
         store, observed, users, sender, throttle, clock, wall_clock, compile_target=compile_target

@@ -28,8 +28,10 @@ from bot.delivery.content import (
     TextContent,
 )
 from bot.delivery.errors import ContentError, ErrorCategory, SendError
+from bot.delivery.operations import DeleteContent, EditContent, Operation
 from bot.delivery.ports import PreparedMessage, Receipt
 from bot.telegram.calls import RANDOM_ID_DUPLICATE, invoke_once, read_call, telegram_call
+from bot.telegram.operations import OperationSupport, prepare_operation
 from bot.telegram.paid import paid_request
 from bot.telegram.peers import InputPeer, PeerBook
 from bot.telegram.requests import (
@@ -74,9 +76,21 @@ class HydrogramSender:
         self.peers = PeerBook(client)
         #: ``PAID_BROADCAST``: every send carries ``allow_paid_floodskip`` (Stars per message).
         self.paid = paid
+        #: Where deletes and edits find the copies a broadcast sent (set by the composition root).
+        self.operations: OperationSupport | None = None
 
-    async def prepare(self, content: Content, broadcast_id: str | None = None) -> PreparedMessage:
+    async def prepare(
+        self, content: Content | Operation, broadcast_id: str | None = None
+    ) -> PreparedMessage:
         """Validate ``content``, read its source once and build the request."""
+        if isinstance(content, DeleteContent | EditContent):  # on the copies a broadcast sent
+            keyboard = (
+                reply_markup(content.text.options) if isinstance(content, EditContent) else None
+            )
+            markup = await self._markup(keyboard)
+            return await prepare_operation(
+                self.client, self.peers, self.operations, content, modes=PARSE_MODES, markup=markup
+            )
         if isinstance(content, TextContent):
             return await self._prepare_text(content)
         if content.forward:
