@@ -21,12 +21,15 @@ from bot.admin.commands import (
     ADMIN_HELP,
     BroadcastRequest,
     CancelRequest,
+    DeleteRequest,
+    EditRequest,
     HelpRequest,
     HistoryRequest,
     NotACommand,
     NotForUs,
     Parsed,
     RescheduleRequest,
+    RetryRequest,
     ScheduledRequest,
     SegmentsRequest,
     TimezoneRequest,
@@ -34,7 +37,17 @@ from bot.admin.commands import (
     UsageError,
     parse_command,
 )
-from bot.admin.handlers import compose, confirm, controls, history, schedule, segments, visitors
+from bot.admin.handlers import (
+    compose,
+    confirm,
+    controls,
+    history,
+    operations,
+    retry,
+    schedule,
+    segments,
+    visitors,
+)
 from bot.admin.handlers.context import ADMINS_ONLY, EXPIRED, BotContext
 from bot.admin.status import parse_callback
 from bot.delivery.errors import StorageUnavailableError
@@ -161,6 +174,9 @@ _SERVERS: dict[type, Callable[[BotContext, Message, Any], Awaitable[None]]] = {
     ScheduledRequest: schedule.on_scheduled,
     RescheduleRequest: schedule.on_reschedule,
     TimezoneRequest: schedule.on_timezone,
+    DeleteRequest: operations.on_delete,
+    EditRequest: operations.on_edit,
+    RetryRequest: retry.on_retry,
 }
 
 
@@ -181,5 +197,9 @@ async def handle_callback(ctx: BotContext, query: CallbackQuery) -> None:
         await confirm.on_button(ctx, query, action, broadcast_id)
     elif action in CONTROL_ACTIONS:
         await controls.on_button(ctx, query, action, broadcast_id)
+    elif action in operations.ACTIONS:
+        await operations.on_button(ctx, query, action, broadcast_id)
+    elif action in retry.ACTIONS:
+        await retry.on_button(ctx, query, action, broadcast_id)
     else:
         await query.answer(EXPIRED)
