@@ -4,7 +4,9 @@
 buttons are served by :mod:`~bot.admin.handlers.compose` (``/broadcast``, previews,
 asking for the content), :mod:`~bot.admin.handlers.confirm` (the draft's
 confirmation), :mod:`~bot.admin.handlers.controls` (pause, resume, cancel on the
-status message) and :mod:`~bot.admin.handlers.history` (history and cancel by id).
+status message), :mod:`~bot.admin.handlers.history` (history and cancel by id),
+:mod:`~bot.admin.handlers.operations` (deleting and editing a sent broadcast's copies)
+and :mod:`~bot.admin.handlers.retry` (sending a finished one again).
 Install them with :func:`bot.admin.install.install`.
 
 May import: as :mod:`bot.admin`.

@@ -42,6 +42,7 @@ from bot.admin.handlers import (
     confirm,
     controls,
     history,
+    operation_buttons,
     operations,
     retry,
     schedule,
@@ -198,7 +199,7 @@ async def handle_callback(ctx: BotContext, query: CallbackQuery) -> None:
     elif action in CONTROL_ACTIONS:
         await controls.on_button(ctx, query, action, broadcast_id)
     elif action in operations.ACTIONS:
-        await operations.on_button(ctx, query, action, broadcast_id)
+        await operation_buttons.on_button(ctx, query, action, broadcast_id)
     elif action in retry.ACTIONS:
         await retry.on_button(ctx, query, action, broadcast_id)
     else:
