@@ -382,6 +382,7 @@ async def test_retry_answers_once_and_only_for_a_finished_broadcast(
     assert "not a broadcast" in await reply_of(sim, f"/broadcast_retry {op['_id']}")
     await sim.feed_message(ADMIN, f"/broadcast_retry {bid}")
     question = last(sim)
+    assert f"It goes out as first sent: the edit {op['_id']}" in (question.text or "")
     await sim.feed_callback(ADMIN, question.message_id, b"bc:retry_yes:" + bid.encode())
     await sim.feed_callback(ADMIN, question.message_id, b"bc:retry_yes:" + bid.encode())
     answers = [a.text for a in sim.callback_answers[-2:]]

@@ -8,6 +8,7 @@ for the run. The question is answered once: a double tap queues one run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -57,9 +58,28 @@ async def on_retry(ctx: BotContext, message: Message, request: RetryRequest) -> 
             ]
         ]
     )
-    asked = await ctx.say(chat_id, question_text(bid, plan), markup=markup, reply_to=message.id)
+    text = question_text(bid, plan) + await _edited_note(ctx, doc)
+    asked = await ctx.say(chat_id, text, markup=markup, reply_to=message.id)
     where = {"chat_id": asked.chat.id, "message_id": asked.id, "at": ctx.now()}
     await ctx.core.store.update(bid, {"retry_question": where})
+
+
+async def _edited_note(ctx: BotContext, doc: dict[str, Any]) -> str:
+    """A retry sends the broadcast as it was first sent: say so when it was edited since."""
+    edits = []
+    for entry in doc.get("operations") or []:
+        if entry.get("kind") != "edit":
+            continue
+        with contextlib.suppress(BroadcastNotFoundError):
+            op = await ctx.core.store.get(str(entry["id"]))
+            if op["status"] not in ("draft", "cancelled") or op.get("sent_count"):
+                edits.append(str(op["_id"]))
+    if not edits:
+        return ""
+    return (
+        f"\n⚠️ It goes out as first sent: the edit {', '.join(edits)} changed only the copies"
+        " sent before it."
+    )
 
 
 def question_text(bid: str, plan: RetryPlan) -> str:
