@@ -28,6 +28,7 @@ from bot.storage.reactions import MongoReactionStore
 from bot.storage.store import MongoBroadcastStore
 from bot.storage.testers import TesterList
 from bot.storage.users import MongoUserDirectory
+from bot.telegram.operations import OperationSupport
 from bot.telegram.reactions import ReactionData
 from bot.telegram.sender import HydrogramSender
 from bot.telegram.serialized import make_storage_safe
@@ -155,6 +156,7 @@ def build_core(
     sender = HydrogramSender(
         client, paid=tuning.paid, profiles=users.profiles, reaction_data=reaction_data
     )
+    sender.operations = OperationSupport(ledger.sent_copies, wall_clock)
     observed = instruments.ledger(ledger) if instruments else ledger
     ports = Ports(
         store, observed, users, sender, throttle, clock, wall_clock, compile_target=compile_target

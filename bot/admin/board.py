@@ -93,9 +93,13 @@ class StatusBoard:
     async def finished(self, summary: Summary) -> None:
         """The run ended the broadcast: its status message becomes the summary."""
         doc = await self.core.store.get(summary.broadcast_id)
+        if doc.get("kind") == "delete" and doc.get("of") and summary.sent:
+            # Its copies are gone: reactions pressed on one left are answered "withdrawn".
+            await self.core.store.update(str(doc["of"]), {"deleted_at": summary.completed_at})
         status = self.statuses.pop(summary.broadcast_id, None) or await self.status_for(doc)
         zone = await self.zone_of(int(doc["admin_id"]))
-        await status.finish(summary, by=finished_by(doc, summary), zone=zone)
+        note = run_note(doc)
+        await status.finish(summary, by=finished_by(doc, summary), zone=zone, note=note)
         self.statuses.pop(summary.broadcast_id, None)
 
     async def trouble(self, broadcast_id: str, what: str) -> None:
@@ -251,3 +255,16 @@ def finished_by(doc: dict[str, Any], summary: Summary) -> str:
         if by is not None and by != creator:
             return person(None, by)
     return person(doc.get("admin_username"), creator)
+
+
+def run_note(doc: dict[str, Any]) -> str | None:
+    """A retried broadcast's summary says what its last run did (the counts are the
+    broadcast's, over every run)."""
+    runs = doc.get("runs") or []
+    if len(runs) < 2:
+        return None
+    run = runs[-1]
+    return (
+        f"🔁 Run {run.get('run')} (a retry): {int(run.get('sent') or 0):,} sent, "
+        f"{int(run.get('failed') or 0):,} failed of {int(run.get('recipients') or 0):,}"
+    )

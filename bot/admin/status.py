@@ -18,6 +18,7 @@ from hydrogram.errors import FloodWait, MessageNotModified
 from hydrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.delivery.events import event
+from bot.delivery.operations import BROADCAST_WORDING, wording_of
 from bot.delivery.policy import ProgressSnapshot
 from bot.delivery.report import UTC_ZONE, Summary, progress_text, summary_text
 
@@ -135,6 +136,8 @@ class StatusMessage:
         self.client, self.chat_id, self.message_id = client, chat_id, message_id
         self.broadcast_id = broadcast_id
         self.flood_wait_cap_s = flood_wait_cap_s
+        #: How it names what the run does (a broadcast, a delete, an edit).
+        self.wording = BROADCAST_WORDING
         self.finished = False
         #: Cancel was pressed: progress keeps Yes / No under it until one is pressed.
         self.asking_cancel = False
@@ -150,7 +153,9 @@ class StatusMessage:
         where = doc.get("progress_message")
         if not where:
             return None
-        return cls(client, int(where["chat_id"]), int(where["message_id"]), str(doc["_id"]))
+        status = cls(client, int(where["chat_id"]), int(where["message_id"]), str(doc["_id"]))
+        status.wording = wording_of(doc)
+        return status
 
     async def __call__(self, snap: ProgressSnapshot) -> None:
         """Show ``snap`` with the control buttons; never raises."""
@@ -163,7 +168,7 @@ class StatusMessage:
             else control_buttons(self.broadcast_id, paused=snap.paused)
         )
         try:
-            await self._edit(progress_text(snap), markup)
+            await self._edit(progress_text(snap, self.wording), markup)
         except MessageNotModified:
             pass
         except FloodWait as flood:
@@ -179,15 +184,19 @@ class StatusMessage:
             log.warning("status of %s: edit failed", self.broadcast_id, exc_info=True, extra=failed)
 
     async def finish(
-        self, summary: Summary, by: str | None = None, zone: ZoneInfo = UTC_ZONE
+        self,
+        summary: Summary,
+        by: str | None = None,
+        zone: ZoneInfo = UTC_ZONE,
+        note: str | None = None,
     ) -> None:
-        """Replace the status with the summary and no buttons; never raises.
+        """Replace the status with the summary (and ``note``) and no buttons; never raises.
 
         When the message cannot be edited (deleted, too old...) the summary is
         sent to ``chat_id`` as a new message, which becomes this status message.
         """
         self.finished = True
-        text = summary_text(summary, by, zone)
+        text = summary_text(summary, by, zone, self.wording, note)
         for attempt in (1, 2):
             try:
                 await self._edit(text, None)

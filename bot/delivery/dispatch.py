@@ -19,6 +19,7 @@ import contextlib
 import logging
 import secrets
 from collections import deque
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
@@ -68,6 +69,8 @@ class Dispatch:
         self.stop_reason: str | None = None
         self.outage: OutageTooLongError | None = None
         self.claiming: str | None = None  # the token of a claim whose answer is awaited
+        #: Why a recipient the prepared message reported is not sent (an operation's refusals).
+        self.refusal: Callable[[int], SendError | None] | None = None
         self.flush_batch = max(1, config.concurrency // 4)
         self.run_started = ports.clock()
         self.pauses = PauseClock()  # FloodWaits: not sending time
@@ -127,12 +130,19 @@ class Dispatch:
             self.work.set()
 
     async def _settle_unknown(self) -> None:
-        """Recipients Telegram does not know: claimed and recorded as failed, never sent."""
+        """Recipients Telegram does not know, or the message refuses: claimed and recorded as
+        failed, never sent."""
         claimed = await self._claim_batch(self.feed.take_unknown())
         self.outstanding += len(claimed)
         at = self.p.wall_clock()
         for uid in claimed:
-            self._record(Outcome(uid, 0, error=ErrorCategory.INVALID, error_code=NOT_A_USER, at=at))
+            refused = self.refusal(uid) if self.refusal is not None else None
+            category, code = (
+                (ErrorCategory.INVALID, NOT_A_USER)
+                if refused is None
+                else (refused.category, refused.code)
+            )
+            self._record(Outcome(uid, 0, error=category, error_code=code, at=at))
 
     async def _claim_batch(self, user_ids: list[int]) -> list[int]:
         """Claim under a token of this batch: a retry after a lost answer finds its rows, and

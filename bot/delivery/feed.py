@@ -123,6 +123,10 @@ class AudienceFeed:
         """
         target: dict[str, Any] = doc["target"]
         fields: dict[str, Any] = {"snapshot_started": True}
+        if "ledger_of" in target and "excluding" not in target:
+            excluding = await self._deleted_by(str(target["ledger_of"]))
+            target = {**target, "excluding": excluding}
+            fields["target.excluding"] = excluding
         if "segments" in target:
             if "compiled" not in target:
                 now = self.p.wall_clock()
@@ -133,10 +137,21 @@ class AudienceFeed:
         await self.db(partial(self.p.store.update, self.bid, fields))
         return target
 
+    async def _deleted_by(self, original: str) -> list[str]:
+        """An operation's audience leaves out the copies other deletes of the original
+        deleted (fixed when sending starts, like a compiled filter)."""
+        doc = await self.db(partial(self.p.store.get, original))
+        ops = doc.get("operations") or []
+        return [str(o["id"]) for o in ops if o.get("kind") == "delete" and o["id"] != self.bid]
+
     async def _count(self, target: dict[str, Any]) -> None:
         """Count the audience beside the snapshot, so progress has a true total at once."""
         if "user_ids" in target:
             expected = len(target["user_ids"])
+        elif "ledger_of" in target:
+            expected = (await self.db(partial(self.p.ledger.tally, target["ledger_of"]))).sent
+            for other in target.get("excluding") or ():
+                expected -= (await self.db(partial(self.p.ledger.tally, other))).sent
         else:
             expected = await self.db(partial(self.p.users.count, target.get("filter", {})))
         self.expected = expected
@@ -146,6 +161,8 @@ class AudienceFeed:
     async def _snapshot(self, target: dict[str, Any], after: Any | None) -> None:
         if "user_ids" in target:
             await self._snapshot_ids(list(target["user_ids"]), after)
+        elif "ledger_of" in target:
+            await self._snapshot_ledger(target, after)
         else:
             await self._snapshot_users(target.get("filter", {}), after)
         # Counted again: an insert whose answer was lost (written, then retried) added rows
@@ -159,6 +176,17 @@ class AudienceFeed:
         while True:
             values, after = await self.db(partial(self.p.users.page, query, after, self.batch))
             await self._add(values, after)
+            if after is None:
+                return
+
+    async def _snapshot_ledger(self, target: dict[str, Any], after: Any | None) -> None:
+        """An operation's audience: the recipients its original was sent to, by user id."""
+        of, excluding = str(target["ledger_of"]), list(target.get("excluding") or ())
+        while True:
+            ids, after = await self.db(
+                partial(self.p.ledger.sent_page, of, after, self.batch, excluding)
+            )
+            await self._add(ids, after)
             if after is None:
                 return
 

@@ -12,11 +12,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.delivery.content import Content
+from bot.delivery.errors import SendError
 from bot.delivery.limiter import Clock, Sleep, Throttle
 from bot.delivery.model import BroadcastStatus, DeliveryStatus, Outcome, Tally
+from bot.delivery.operations import Operation
 from bot.delivery.outage import OutagePolicy
 from bot.delivery.policy import ContentGuard, ProgressSnapshot, RetryPolicy
 
@@ -55,7 +57,8 @@ class PreparedMessage(Protocol):
     """
 
     async def resolve(self, user_ids: Sequence[int]) -> list[int]:
-        """Get ready to send to these users (one batch); returns those Telegram does not know.
+        """Get ready to send to these users (one batch); returns those not to send to:
+        unknown to Telegram, or refused by the message itself (:class:`Refusing`).
 
         Raises:
             SendError: A transient failure (ask again later); FloodWaitError.
@@ -71,10 +74,23 @@ class PreparedMessage(Protocol):
         """
 
 
+@runtime_checkable
+class Refusing(Protocol):
+    """A prepared message that may refuse recipients itself (an operation: a copy too old
+    to delete, a copy whose ids are unknown): :meth:`PreparedMessage.resolve` reports
+    them with those Telegram does not know, and they are recorded as failed, never sent."""
+
+    def refusal(self, user_id: int) -> SendError | None:
+        """Why ``user_id`` (reported by ``resolve``) gets nothing; None: Telegram does
+        not know them."""
+
+
 class Sender(Protocol):
     """Turns content into something sendable; the Telegram adapter implements it."""
 
-    async def prepare(self, content: Content, broadcast_id: str | None = None) -> PreparedMessage:
+    async def prepare(
+        self, content: Content | Operation, broadcast_id: str | None = None
+    ) -> PreparedMessage:
         """Validate and fetch what is needed once; ``broadcast_id``: the broadcast it is for
         (what its buttons and per-recipient lookups refer to), None for a loose preview.
 
@@ -112,6 +128,13 @@ class DeliveryLedger(Protocol):
 
     async def pending_page(self, broadcast_id: str, after: int | None, limit: int) -> list[int]:
         """Up to ``limit`` pending recipients with ids above ``after``, in id order."""
+
+    async def sent_page(
+        self, broadcast_id: str, after: int | None, limit: int, excluding: Sequence[str] = ()
+    ) -> tuple[list[int], int | None]:
+        """Up to ``limit`` recipients the broadcast was sent to, with ids above ``after``,
+        leaving out those also sent in the broadcasts ``excluding`` (earlier deletes), and
+        the id to continue after (None after the last page)."""
 
     async def retry_in_doubt(self, broadcast_id: str, claimed_since: datetime) -> int:
         """Rows left ``sending`` by a stopped run, first claimed since then, back to
@@ -155,8 +178,9 @@ class BroadcastStore(Protocol):
         by: int | None = None,
         fields: dict[str, Any] | None = None,
         action: str | None = None,
+        where: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
-        """Compare-and-set the status, recorded in the audit trail."""
+        """Compare-and-set the status (and ``where``), recorded in the audit trail."""
 
 
 class UserDirectory(Protocol):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.delivery.operations import BROADCAST_WORDING, Wording
 from bot.delivery.policy import ProgressSnapshot
 
 ERROR_LABELS = {
@@ -106,7 +107,7 @@ def progress_bar(done: int, total: int, width: int = 20) -> str:
     return "▓" * filled + "░" * (width - filled)
 
 
-def progress_text(snap: ProgressSnapshot) -> str:
+def progress_text(snap: ProgressSnapshot, wording: Wording = BROADCAST_WORDING) -> str:
     """The live progress message (design document 7.1), with the broadcast's id.
 
     Percentages are measured against the audience counted when sending started (or,
@@ -115,10 +116,10 @@ def progress_text(snap: ProgressSnapshot) -> str:
     """
     eta = duration_text(snap.eta_s) if snap.eta_s is not None else "estimating..."
     lines = [
-        "📢 BROADCAST " + ("PAUSED" if snap.paused else "IN PROGRESS"),
+        f"📢 {wording.noun} " + ("PAUSED" if snap.paused else "IN PROGRESS"),
         f"🆔 {snap.broadcast_id}",
         "",
-        *_share_lines(snap),
+        *_share_lines(snap, wording.doing),
         f"🚀 Rate: {snap.rate:.1f} msg/s",
         f"⏱️ Elapsed: {duration_text(snap.elapsed_s)}",
         f"⏳ Remaining: {eta}",
@@ -133,18 +134,18 @@ def progress_text(snap: ProgressSnapshot) -> str:
     return "\n".join(lines)
 
 
-def _share_lines(snap: ProgressSnapshot) -> list[str]:
+def _share_lines(snap: ProgressSnapshot, doing: str = "Sent") -> list[str]:
     if not snap.total_known:
         return [
             f"👥 Total Users: {snap.total:,}+ (counting)",
-            f"✅ Sent: {snap.sent:,}",
+            f"✅ {doing}: {snap.sent:,}",
             f"❌ Failed: {snap.failed:,}",
             *([f"❔ Unknown (interrupted): {snap.unknown:,}"] if snap.unknown else []),
         ]
     return [
         f"{progress_bar(snap.done, snap.total)} {percent(snap.done, snap.total)}",
         f"👥 Total Users: {snap.total:,}",
-        f"✅ Sent: {snap.sent:,} ({percent(snap.sent, snap.total)})",
+        f"✅ {doing}: {snap.sent:,} ({percent(snap.sent, snap.total)})",
         f"❌ Failed: {snap.failed:,} ({percent(snap.failed, snap.total)})",
         *([f"❔ Unknown (interrupted): {snap.unknown:,}"] if snap.unknown else []),
     ]
@@ -155,19 +156,28 @@ UTC_ZONE = ZoneInfo("UTC")
 ENDED = {"completed": "Completed", "cancelled": "Cancelled", "failed": "Stopped"}
 
 
-def summary_text(summary: Summary, by: str | None = None, zone: ZoneInfo = UTC_ZONE) -> str:
-    """The final summary (design document 7.3) with the error breakdown; times in ``zone``."""
+def summary_text(
+    summary: Summary,
+    by: str | None = None,
+    zone: ZoneInfo = UTC_ZONE,
+    wording: Wording = BROADCAST_WORDING,
+    note: str | None = None,
+) -> str:
+    """The final summary (design document 7.3) with the error breakdown; times in ``zone``;
+    ``note`` a line after the counts (a retry's own run)."""
+    noun = wording.noun
     title = {
-        "completed": "✅ BROADCAST COMPLETED",
-        "cancelled": "🛑 BROADCAST CANCELLED",
-        "failed": "⚠️ BROADCAST STOPPED",
-    }.get(summary.status, f"BROADCAST {summary.status.upper()}")
+        "completed": f"✅ {noun} COMPLETED",
+        "cancelled": f"🛑 {noun} CANCELLED",
+        "failed": f"⚠️ {noun} STOPPED",
+    }.get(summary.status, f"{noun} {summary.status.upper()}")
+    labels = ERROR_LABELS | dict(wording.labels)
     lines = [
         title,
         "",
         "📊 Final Statistics:",
         f"👥 Total Users: {summary.total:,}",
-        f"✅ Successfully Sent: {summary.sent:,} ({percent(summary.sent, summary.total)})",
+        f"✅ {wording.done}: {summary.sent:,} ({percent(summary.sent, summary.total)})",
         f"❌ Failed: {summary.failed:,} ({percent(summary.failed, summary.total)})",
     ]
     if summary.unknown:
@@ -179,10 +189,12 @@ def summary_text(summary: Summary, by: str | None = None, zone: ZoneInfo = UTC_Z
         lines.append(f"⏭ Skipped, not user ids: {summary.skipped:,} ({reasons})")
     if summary.stop_reason:
         lines.append(f"⚠️ Stopped: {summary.stop_reason}")
+    if note:
+        lines.append(note)
     if summary.errors:
         lines += ["", "📉 Error Breakdown:"]
         for category, count in sorted(summary.errors.items(), key=lambda kv: -kv[1]):
-            label = ERROR_LABELS.get(category, category)
+            label = labels.get(category, category)
             lines.append(f"• {label}: {count:,} ({percent(count, summary.failed)})")
     ended = ENDED.get(summary.status, "Ended")
     lines += [

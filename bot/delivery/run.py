@@ -32,7 +32,9 @@ from bot.delivery.errors import ContentError, FloodWaitError, SendError
 from bot.delivery.events import event
 from bot.delivery.model import ACTIVE, BroadcastStatus, as_utc
 from bot.delivery.outage import OutageTooLongError
+from bot.delivery.ports import Refusing
 from bot.delivery.report import Summary
+from bot.delivery.reruns import closing_fields
 
 if TYPE_CHECKING:
     from bot.delivery.ports import PipelineConfig, Ports, PreparedMessage, ProgressCallback
@@ -129,13 +131,13 @@ class BroadcastRun(Dispatch):
 
     async def _prepare(self, doc: dict[str, Any]) -> PreparedMessage | None:
         """The prepared message; transient failures and FloodWaits are waited out."""
-        from bot.delivery.content import content_from_document
+        from bot.delivery.operations import stored_from_document
 
         attempt = 0
         while True:
             attempt += 1
             try:
-                content = content_from_document(doc["content"])
+                content = stored_from_document(doc["content"])
                 return await self.p.sender.prepare(content, self.bid)
             except ContentError as error:  # the content cannot go out: stop before any send
                 self.stop_reason = f"content rejected before sending: {error}"
@@ -161,6 +163,8 @@ class BroadcastRun(Dispatch):
 
     async def _send_all(self, doc: dict[str, Any], prepared: PreparedMessage) -> None:
         self.feed.resolve = prepared.resolve
+        if isinstance(prepared, Refusing):
+            self.refusal = prepared.refusal
         feed = asyncio.create_task(self.feed.produce(doc), name=f"{self.bid}:feed")
         feed.add_done_callback(self._helper_ended)
         watcher = asyncio.create_task(self._watch(), name=f"{self.bid}:watcher")
@@ -295,7 +299,7 @@ class BroadcastRun(Dispatch):
                 ACTIVE | {BroadcastStatus.CANCELLED},
                 status,
                 at=summary.completed_at,
-                fields=summary.to_document(),
+                fields=summary.to_document() | closing_fields(doc, summary),
                 # A cancel was already recorded with who did it; the run records that it stopped.
                 action="stopped" if status is BroadcastStatus.CANCELLED else None,
             )

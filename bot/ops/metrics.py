@@ -258,6 +258,12 @@ class CountingLedger:
         """See :meth:`DeliveryLedger.pending_page`."""
         return await self.inner.pending_page(broadcast_id, after, limit)
 
+    async def sent_page(
+        self, broadcast_id: str, after: int | None, limit: int, excluding: Sequence[str] = ()
+    ) -> tuple[list[int], int | None]:
+        """See :meth:`DeliveryLedger.sent_page`."""
+        return await self.inner.sent_page(broadcast_id, after, limit, excluding)
+
     async def retry_in_doubt(self, broadcast_id: str, claimed_since: datetime) -> int:
         """See :meth:`DeliveryLedger.retry_in_doubt`."""
         return await self.inner.retry_in_doubt(broadcast_id, claimed_since)

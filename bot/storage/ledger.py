@@ -27,6 +27,7 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from bot.delivery.model import DeliveryStatus, Outcome, Tally
+from bot.storage.copies import SentRows
 from bot.storage.mongo import Collection, Database, aggregate, is_duplicate_key_only
 from bot.storage.outage import outages_translated
 
@@ -37,8 +38,8 @@ def row_id(broadcast_id: str, user_id: int) -> str:
 
 
 @outages_translated
-class MongoDeliveryLedger:
-    """The ``deliveries`` collection.
+class MongoDeliveryLedger(SentRows):
+    """The ``deliveries`` collection (what it knows after a broadcast: :class:`SentRows`).
 
     Contract: ``claim`` returns only rows it moved from pending to sending;
     ``settle`` only moves rows that are sending; ``add_pending`` is idempotent.

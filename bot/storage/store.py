@@ -102,6 +102,10 @@ class MongoBroadcastStore:
         """Set ``fields`` on the document whatever its status (progress, counts)."""
         await self.docs.update_one({"_id": broadcast_id}, {"$set": fields})
 
+    async def add_operation(self, broadcast_id: str, entry: dict[str, Any]) -> None:
+        """Record on a broadcast an operation on it (a delete or an edit: its id and kind)."""
+        await self.docs.update_one({"_id": broadcast_id}, {"$push": {"operations": entry}})
+
     async def set_progress_message(self, broadcast_id: str, chat_id: int, message_id: int) -> None:
         """Remember the admin's status message, so a restarted bot keeps editing it."""
         await self.update(

@@ -109,6 +109,16 @@ class MongoUserDirectory:
             if after is None:
                 return
 
+    async def unmarked(self, user_ids: Sequence[int]) -> list[int]:
+        """Those of ``user_ids`` the collection holds without a blocked or deleted mark
+        (they came back, or never left)."""
+        if not user_ids:
+            return []
+        f = self.fields
+        query = {f.user_id: {"$in": list(user_ids)}, f.bot_blocked_at: None, f.deactivated_at: None}
+        cursor = self.docs.find(query, {f.user_id: 1})
+        return [doc[f.user_id] async for doc in cursor]
+
     async def count(self, query: dict[str, Any]) -> int:
         """How many users match ``query`` now."""
         found: int = await self.docs.count_documents(query)

@@ -30,8 +30,10 @@ from bot.delivery.content import (
     TextContent,
 )
 from bot.delivery.errors import ContentError, ErrorCategory, SendError
+from bot.delivery.operations import DeleteContent, EditContent, Operation
 from bot.delivery.ports import PreparedMessage, Receipt
 from bot.telegram.calls import RANDOM_ID_DUPLICATE, invoke_once, read_call, telegram_call
+from bot.telegram.operations import OperationSupport, prepare_operation
 from bot.telegram.paid import paid_request
 from bot.telegram.peers import InputPeer, PeerBook
 from bot.telegram.personal import Part, Personalizer, ProfileLookup, no_profiles, part, request_body
@@ -89,9 +91,21 @@ class HydrogramSender:
         self.profiles = profiles or no_profiles
         #: The callback data of reaction buttons (None: reactions are refused).
         self.reaction_data = reaction_data
+        #: Where deletes and edits find the copies a broadcast sent (set by the composition root).
+        self.operations: OperationSupport | None = None
 
-    async def prepare(self, content: Content, broadcast_id: str | None = None) -> PreparedMessage:
+    async def prepare(
+        self, content: Content | Operation, broadcast_id: str | None = None
+    ) -> PreparedMessage:
         """Validate ``content``, read its source once and build the request."""
+        if isinstance(content, DeleteContent | EditContent):  # on the copies a broadcast sent
+            keyboard = (
+                reply_markup(content.text.options) if isinstance(content, EditContent) else None
+            )
+            markup = await self._markup(keyboard)
+            return await prepare_operation(
+                self.client, self.peers, self.operations, content, modes=PARSE_MODES, markup=markup
+            )
         if isinstance(content, TextContent):
             return await self._prepare_text(content, broadcast_id)
         if content.forward:

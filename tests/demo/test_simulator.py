@@ -458,3 +458,38 @@ async def test_feed_callback_reaches_handler_and_records_answer(sim: TelegramSim
 async def test_unanswered_request_names_itself(sim: TelegramSimulator) -> None:
     with pytest.raises(NotImplementedError, match="help.GetConfig"):
         await sim.invoke(raw.functions.help.GetConfig())
+
+
+async def test_a_bot_deletes_only_what_it_sent_in_the_last_48_hours(
+    sim: TelegramSimulator,
+) -> None:
+    young = message_of(await sim.send_message(ALICE, "young"))
+    old = message_of(await sim.send_message(BOB, "old"))
+    sim.pass_time(48 * 3600 - 1)
+    fresh = message_of(await sim.send_message(BOB, "fresh"))
+    sim.pass_time(1)  # "old" is 48 hours old now; "young" is too
+
+    with pytest.raises(errors.MessageDeleteForbidden):
+        await sim.delete_messages(BOB, [fresh.id, old.id])
+    assert [m.deleted for m in sim.inbox(BOB)] == [False, False]  # all or nothing
+    assert await sim.delete_messages(BOB, fresh.id) == 1
+    with pytest.raises(errors.MessageDeleteForbidden):
+        await sim.delete_messages(ALICE, young.id)
+    assert sim.touches(BOB) == [("delete", (fresh.id, old.id)), ("delete", (fresh.id,))]
+    assert sim.touches(ALICE) == [("delete", (young.id,))]
+
+
+async def test_touches_list_edits_and_deletes_asked_also_of_what_is_gone(
+    sim: TelegramSimulator,
+) -> None:
+    sent = message_of(await sim.send_message(ALICE, "first"))
+    await sim.edit_message_text(ALICE, sent.id, "second")
+    assert await sim.delete_messages(ALICE, sent.id) == 1
+    assert await sim.delete_messages(ALICE, sent.id) == 0  # gone: nothing deleted, no error
+
+    assert sim.touches(ALICE) == [
+        ("edit", (sent.id,)),
+        ("delete", (sent.id,)),
+        ("delete", (sent.id,)),
+    ]
+    assert sim.touches(BOB) == []

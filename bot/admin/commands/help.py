@@ -27,6 +27,9 @@ USAGE: dict[str, str] = {
     "broadcast_history": f"/broadcast_history [N (1-{HISTORY_MAX}) | ID]",
     "broadcast_cancel": "/broadcast_cancel ID",
     "broadcast_testers": "/broadcast_testers [add ID... | remove ID...]",
+    "broadcast_delete": "/broadcast_delete ID",
+    "broadcast_edit": '/broadcast_edit ID [--parse MODE] [--button "Text | url"]... [TEXT]',
+    "broadcast_retry": "/broadcast_retry ID",
     "help": "/help",
 }
 
@@ -47,6 +50,14 @@ at most {HISTORY_MAX}), or one broadcast by its id.
 whole repeating schedule (asks first when it is sending or repeats).
 /broadcast_testers [add ID... | remove ID...] - the testers who get --test broadcasts: \
 list them, add or remove some.
+/broadcast_delete ID - delete a sent broadcast from every chat it reached (albums \
+whole); Telegram lets a bot delete only what it sent in the last 48 hours.
+/broadcast_edit ID [TEXT] - change the text or caption (and, with --button, the \
+buttons) of every copy sent; or reply with it to a text message. A text stays a \
+text (4096), a caption a caption (1024); forwards cannot be edited.
+/broadcast_retry ID - send a finished broadcast again to those who did not get it \
+and still may (failed for a passing reason, left in doubt, never reached, or back \
+after blocking the bot); never to anyone who got it.
 /help - this message."""
 
 # (what it does, the command)

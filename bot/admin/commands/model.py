@@ -193,6 +193,54 @@ class CancelRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteRequest:
+    """``/broadcast_delete``: delete every copy the broadcast ``broadcast_id`` sent.
+
+    Raises:
+        RequestError: On construction, if ``broadcast_id`` is not an id.
+    """
+
+    broadcast_id: str
+
+    def __post_init__(self) -> None:
+        if not is_broadcast_id(self.broadcast_id):
+            raise RequestError(_not_an_id(self.broadcast_id))
+
+
+@dataclass(frozen=True, slots=True)
+class EditRequest:
+    """``/broadcast_edit``: the new text (``message.text``; None: the replied-to message's),
+    its formatting and buttons (``message``: a plain :class:`BroadcastRequest`).
+
+    Raises:
+        RequestError: On construction, if ``broadcast_id`` is not an id.
+    """
+
+    broadcast_id: str
+    message: BroadcastRequest
+
+    def __post_init__(self) -> None:
+        if not is_broadcast_id(self.broadcast_id):
+            raise RequestError(_not_an_id(self.broadcast_id))
+
+
+@dataclass(frozen=True, slots=True)
+class RetryRequest:
+    """``/broadcast_retry``: send the broadcast ``broadcast_id`` again to those who did not
+    get it and still may.
+
+    Raises:
+        RequestError: On construction, if ``broadcast_id`` is not an id.
+    """
+
+    broadcast_id: str
+
+    def __post_init__(self) -> None:
+        if not is_broadcast_id(self.broadcast_id):
+            raise RequestError(_not_an_id(self.broadcast_id))
+
+
+@dataclass(frozen=True, slots=True)
 class RescheduleRequest:
     """``/broadcast_reschedule``: move the scheduled broadcast ``broadcast_id`` to ``when``.
 
@@ -309,6 +357,9 @@ Request = (
     | TimezoneRequest
     | HelpRequest
     | TestersRequest
+    | DeleteRequest
+    | EditRequest
+    | RetryRequest
 )
 Ignored = NotACommand | NotForUs | UnknownCommand
 Parsed = Request | Ignored | UsageError

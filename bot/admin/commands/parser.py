@@ -31,6 +31,7 @@ from bot.admin.commands.model import (
     UsageError,
     is_broadcast_id,
 )
+from bot.admin.commands.operations import parse_delete, parse_edit, parse_retry
 from bot.delivery.content import TextEntity, utf16_len
 from bot.delivery.errors import quote
 
@@ -198,5 +199,8 @@ _PARSERS: dict[str, Parse] = {
     "broadcast_segments": _unformatted(_no_arguments("broadcast_segments", SegmentsRequest())),
     "broadcast_timezone": _unformatted(_timezone),
     "broadcast_testers": _unformatted(_testers),
+    "broadcast_delete": _unformatted(parse_delete),
+    "broadcast_edit": parse_edit,
+    "broadcast_retry": _unformatted(parse_retry),
     "help": lambda args, _: HelpRequest(),
 }

@@ -6,8 +6,10 @@ asking for the content), :mod:`~bot.admin.handlers.confirm` (the draft's
 confirmation), :mod:`~bot.admin.handlers.controls` (pause, resume, cancel on the
 status message), :mod:`~bot.admin.handlers.history` (history and cancel by id),
 :mod:`~bot.admin.handlers.reactions` (anyone's presses on a reaction row),
-:mod:`~bot.admin.handlers.testers` (``/broadcast_testers``, ``--test``) and
-:mod:`~bot.admin.handlers.personal` (placeholders measured at the confirmation).
+:mod:`~bot.admin.handlers.testers` (``/broadcast_testers``, ``--test``),
+:mod:`~bot.admin.handlers.personal` (placeholders measured at the confirmation),
+:mod:`~bot.admin.handlers.operations` (deleting and editing a sent broadcast's copies)
+and :mod:`~bot.admin.handlers.retry` (sending a finished one again).
 Install them with :func:`bot.admin.install.install`.
 
 May import: as :mod:`bot.admin`.

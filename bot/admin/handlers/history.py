@@ -17,6 +17,7 @@ from bot.admin.status import cancel_question
 from bot.delivery.errors import BroadcastNotFoundError
 from bot.delivery.model import ACTIVE, BroadcastStatus, as_utc
 from bot.delivery.report import ERROR_LABELS, duration_text, percent, person
+from bot.delivery.reruns import runs_text
 
 FILTER_SHOWN = 300
 FIRST_WORDS = 60
@@ -54,6 +55,7 @@ async def on_history(ctx: BotContext, message: Message, request: HistoryRequest)
         else:
             counts = await ctx.core.reactions.counts_for([request.broadcast_id])
             text = record_text(doc, zone, counts.get(request.broadcast_id, {}))
+            text += await related_text(ctx, doc, zone)
     await ctx.say_long(chat_id, text, reply_to=message.id)
 
 
@@ -206,3 +208,40 @@ def _who(doc: dict[str, Any]) -> str:
 def _target(doc: dict[str, Any]) -> str:
     target = doc.get("requested_target") or doc.get("target") or {}
     return str(target.get("description", "?"))
+
+
+async def related_text(ctx: BotContext, doc: dict[str, Any], zone: ZoneInfo) -> str:
+    """What else the history of one broadcast holds: the operation it is, its runs (a
+    retried broadcast), and the deletes and edits of its copies."""
+    lines = []
+    if doc.get("kind"):
+        lines.append(f"↩️ A {doc['kind']} of {doc.get('of')}")
+    if len(doc.get("runs") or []) > 1:
+        lines += ["", "🔁 Runs:", *runs_text(doc, lambda at: _when(at, zone))]
+    shown = []
+    for entry in doc.get("operations") or []:
+        try:
+            op = await ctx.core.store.get(str(entry["id"]))
+        except BroadcastNotFoundError:
+            continue
+        if op["status"] != "draft" and not op.get("discarded"):
+            shown.append(operation_line(op, zone))
+    if shown:
+        lines += ["", "🧰 Deletes and edits:", *shown]
+    return "".join(f"\n{line}" for line in lines)
+
+
+def operation_line(op: dict[str, Any], zone: ZoneInfo) -> str:
+    """``🗑 bc_… delete · completed 2026-12-01 10:00 UTC: 5 deleted, 1 failed (…)``."""
+    kind = str(op.get("kind"))
+    done = {"delete": "deleted", "edit": "edited"}.get(kind, "done")
+    sent, failed = int(op.get("sent_count") or 0), int(op.get("failed_count") or 0)
+    when = _when(op.get("completed_at") or op.get("confirmed_at"), zone)
+    errors = op.get("error_breakdown") or {}
+    why = ", ".join(f"{OPERATION_LABELS.get(k, k)} {n}" for k, n in sorted(errors.items()))
+    icon = {"delete": "🗑", "edit": "✏️"}.get(kind, "•")
+    line = f"{icon} {op['broadcast_id']} {kind} · {op['status']} {when}: {sent:,} {done}"
+    return line + (f", {failed:,} failed ({why})" if failed else "")
+
+
+OPERATION_LABELS = {"forbidden": "too old", "invalid": "not in the chat", "unknown": "other"}

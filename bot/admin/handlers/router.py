@@ -21,12 +21,15 @@ from bot.admin.commands import (
     ADMIN_HELP,
     BroadcastRequest,
     CancelRequest,
+    DeleteRequest,
+    EditRequest,
     HelpRequest,
     HistoryRequest,
     NotACommand,
     NotForUs,
     Parsed,
     RescheduleRequest,
+    RetryRequest,
     ScheduledRequest,
     SegmentsRequest,
     TestersRequest,
@@ -40,7 +43,10 @@ from bot.admin.handlers import (
     confirm,
     controls,
     history,
+    operation_buttons,
+    operations,
     reactions,
+    retry,
     schedule,
     segments,
     testers,
@@ -173,6 +179,9 @@ _SERVERS: dict[type, Callable[[BotContext, Message, Any], Awaitable[None]]] = {
     RescheduleRequest: schedule.on_reschedule,
     TimezoneRequest: schedule.on_timezone,
     TestersRequest: testers.on_testers,
+    DeleteRequest: operations.on_delete,
+    EditRequest: operations.on_edit,
+    RetryRequest: retry.on_retry,
 }
 
 
@@ -198,5 +207,9 @@ async def handle_callback(ctx: BotContext, query: CallbackQuery) -> None:
         await confirm.on_button(ctx, query, action, broadcast_id)
     elif action in CONTROL_ACTIONS:
         await controls.on_button(ctx, query, action, broadcast_id)
+    elif action in operations.ACTIONS:
+        await operation_buttons.on_button(ctx, query, action, broadcast_id)
+    elif action in retry.ACTIONS:
+        await retry.on_button(ctx, query, action, broadcast_id)
     else:
         await query.answer(EXPIRED)

@@ -8,7 +8,13 @@ from hydrogram import raw
 
 from bot.demo.simulator.model import CallbackAnswer, SimRpcError
 from bot.demo.simulator.peers import is_channel
-from bot.demo.simulator.world import SimWorld, buttons_of, check_text, entities_of
+from bot.demo.simulator.world import (
+    BOT_DELETE_WINDOW_S,
+    SimWorld,
+    buttons_of,
+    check_text,
+    entities_of,
+)
 
 
 def get_users(world: SimWorld, query: raw.functions.users.GetUsers) -> list[raw.base.User]:
@@ -123,6 +129,7 @@ def edit_message(world: SimWorld, query: raw.functions.messages.EditMessage) -> 
     if query.media is not None:
         raise NotImplementedError("TelegramSimulator does not edit media (messages.EditMessage)")
     chat_id = world.directory.chat_id_of(query.peer)
+    world.touches.append(("edit", chat_id, (query.id,)))
     message = world.store.get(chat_id, query.id)
     if message is None:
         raise SimRpcError(400, "MESSAGE_ID_INVALID")
@@ -161,7 +168,19 @@ def _wire(objects: Sequence[object] | None) -> list[bytes | None]:
 def delete_messages(
     world: SimWorld, query: raw.functions.messages.DeleteMessages
 ) -> raw.types.messages.AffectedMessages:
-    """``messages.DeleteMessages`` in private chats and basic groups; unknown ids are skipped."""
+    """``messages.DeleteMessages`` in private chats and basic groups; unknown ids are skipped.
+
+    A bot may delete only messages sent less than 48 hours ago: an older one among them
+    is ``403 MESSAGE_DELETE_FORBIDDEN`` and nothing is deleted.
+    """
+    by_chat: dict[int, list[int]] = {}
+    for message_id in query.id:
+        by_chat.setdefault(world.inbox.chat_of(message_id) or 0, []).append(message_id)
+    world.touches.extend(("delete", chat, tuple(ids)) for chat, ids in by_chat.items())
+    for message_id in query.id:
+        message = world.store.get(None, message_id)
+        if message is not None and world.date() - message.date >= BOT_DELETE_WINDOW_S:
+            raise SimRpcError(403, "MESSAGE_DELETE_FORBIDDEN")
     return _deleted(world, None, query.id)
 
 

@@ -179,6 +179,16 @@ class TelegramSimulator(UserFeeds):
         """Return what the bot delivered to ``chat_id``, oldest first."""
         return self.world.inbox.of(chat_id)
 
+    def touches(self, chat_id: int) -> list[tuple[str, tuple[int, ...]]]:
+        """Every edit and delete the bot asked of messages it delivered to ``chat_id``,
+        done or refused, in order: ``("edit" | "delete", message ids)``."""
+        return [(kind, ids) for kind, chat, ids in self.world.touches if chat == chat_id]
+
+    def pass_time(self, seconds: float) -> None:
+        """Let ``seconds`` pass on the world's calendar: the messages delivered so far are
+        that much older (for Telegram's 48 hours to delete), in no time."""
+        self.world.pass_time(seconds)
+
     def received_counts(self) -> dict[int, int]:
         """Return, per chat that received anything, how many messages it received."""
         return self.world.inbox.counts()

@@ -124,12 +124,19 @@ class Inbox:
 
     def __init__(self) -> None:
         self._by_chat: dict[int, list[ReceivedMessage]] = {}
+        self._box_chat: dict[int, int] = {}  # message id -> chat, outside channels
         self.total = 0
 
     def add(self, received: ReceivedMessage) -> None:
         """Record one delivered message."""
         self._by_chat.setdefault(received.chat_id, []).append(received)
+        if not is_channel(received.chat_id):
+            self._box_chat[received.message_id] = received.chat_id
         self.total += 1
+
+    def chat_of(self, message_id: int) -> int | None:
+        """The private chat or basic group a message was delivered to (deleted or not)."""
+        return self._box_chat.get(message_id)
 
     def of(self, chat_id: int) -> list[ReceivedMessage]:
         """Return a copy of what ``chat_id`` received."""

@@ -24,6 +24,8 @@ from bot.demo.simulator.store import Inbox, MessageStore
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+#: A bot may delete a message only in the 48 hours after it was sent (MESSAGE_DELETE_FORBIDDEN).
+BOT_DELETE_WINDOW_S = 48 * 3600
 
 
 def check_text(text: str, *, caption: bool) -> None:
@@ -108,12 +110,19 @@ class SimWorld:
         #: repeat with ``RANDOM_ID_DUPLICATE`` ("prevent message resending").
         self.random_ids: dict[int, set[int]] = {}
         self.duplicates_refused = 0
+        #: Every edit or delete of delivered messages asked: ``(kind, chat id, message ids)``.
+        self.touches: list[tuple[str, int, tuple[int, ...]]] = []
         self._date_shift = date_origin - clock()
         self._next_serial = 1
 
     def date(self) -> int:
         """Return the current Unix time of the simulated world."""
         return int(self._date_shift + self.clock())
+
+    def pass_time(self, seconds: float) -> None:
+        """Move the world's calendar on: messages are that much older (flood limits, on the
+        monotonic clock, are untouched)."""
+        self._date_shift += seconds
 
     def next_pts(self, count: int = 1) -> int:
         """Advance the update sequence by ``count`` and return it."""
