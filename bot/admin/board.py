@@ -93,9 +93,6 @@ class StatusBoard:
     async def finished(self, summary: Summary) -> None:
         """The run ended the broadcast: its status message becomes the summary."""
         doc = await self.core.store.get(summary.broadcast_id)
-        if doc.get("kind") == "delete" and doc.get("of") and summary.sent:
-            # Its copies are gone: reactions pressed on one left are answered "withdrawn".
-            await self.core.store.update(str(doc["of"]), {"deleted_at": summary.completed_at})
         status = self.statuses.pop(summary.broadcast_id, None) or await self.status_for(doc)
         zone = await self.zone_of(int(doc["admin_id"]))
         note = run_note(doc)

@@ -304,6 +304,11 @@ class BroadcastRun(Dispatch):
                 action="stopped" if status is BroadcastStatus.CANCELLED else None,
             )
         )
+        if doc.get("kind") == "delete" and doc.get("of") and summary.sent:
+            # Its copies are gone: a reaction pressed on one left is answered "withdrawn".
+            original = str(doc["of"])
+            fields = {"deleted_at": summary.completed_at}
+            await self.db(partial(self.p.store.update, original, fields))
         s = summary
         log.info(
             "%s: run finished: %s",

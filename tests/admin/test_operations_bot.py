@@ -167,6 +167,25 @@ async def test_delete_past_48_hours_is_refused_whole_or_recorded_too_old(
     assert not any(m.deleted for uid in USERS for m in sim.inbox(uid)[1:])
 
 
+async def test_a_copy_left_after_a_delete_answers_its_reactions_as_withdrawn(
+    sim: TelegramSimulator, db: Database, launch: Launch, clock: ShiftedClock
+) -> None:
+    await seed(db, sim, USERS)
+    await launch()
+    bid = await send_now(sim, db, '/broadcast --react "👍,👎" Vote')
+    kept = USERS[0]  # sent "49 hours ago": the delete leaves its copy
+    await db["deliveries"].update_one(
+        {"broadcast_id": bid, "user_id": kept}, {"$set": {"settled_at": clock() - HOURS_49}}
+    )
+    assert await press(sim, sim.inbox(kept)[0], "👍", user=kept) != "This message was withdrawn."
+
+    await run_operation(sim, db, f"/broadcast_delete {bid}")
+
+    assert (await db["broadcasts"].find_one({"_id": bid}))["deleted_at"] is not None
+    assert not sim.inbox(kept)[0].deleted
+    assert await press(sim, sim.inbox(kept)[0], "👎", user=kept) == "This message was withdrawn."
+
+
 async def test_pause_and_a_restart_mid_delete_touch_no_chat_twice(
     sim: TelegramSimulator, db: Database, launch: Launch
 ) -> None:
