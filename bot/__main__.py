@@ -98,7 +98,7 @@ def run(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    from bot.admin.install import StartError, serve
+    from bot.admin.standalone import StartError, serve
     from bot.app import Tuning
     from segments import SegmentFileError
 

@@ -24,7 +24,7 @@ import pytest
 from hydrogram.storage import BaseStorage
 from pymongo.errors import ServerSelectionTimeoutError
 
-from bot.admin.install import StartError, reach_database, start_client
+from bot.admin.standalone import StartError, reach_database, start_client
 from bot.app import broadcast_client
 from bot.storage.mongo import Database
 from config.settings import Settings
@@ -46,12 +46,12 @@ probe = socket.socket(); probe.bind(("127.0.0.1", 0)); port = probe.getsockname(
 connection.DataCenter = lambda *args: ("127.0.0.1", port)
 connection.Connection.MAX_CONNECTION_ATTEMPTS = 1
 Auth.MAX_RETRIES = 0
-import contextlib, bot.admin.install as install  # MongoDB is fine here: the in-memory one
+import contextlib, bot.admin.standalone as standalone  # MongoDB is fine here: the in-memory one
 from bot.storage.inmemory import in_memory_database
 @contextlib.asynccontextmanager
 async def in_memory(settings):
     yield in_memory_database()
-install.open_database = in_memory
+standalone.open_database = in_memory
 from bot.__main__ import main
 sys.exit(main(["run"]))
 """
