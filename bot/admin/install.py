@@ -11,7 +11,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from bot.admin.handlers.visitors import RECORD_GROUP, RecentVisitors, visitor_ha
 from bot.admin.queue import BroadcastQueue
 from bot.app import Core, Tuning, build_core, utc_now
 from bot.delivery.events import event
+from bot.delivery.outage import OutageGuard, OutagePolicy
 from bot.delivery.ports import PipelineConfig, WallClock
 from bot.storage.mongo import Database
 from config.settings import Settings
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 
 #: Our handlers run before a host bot's (group 0) and stop propagation of what they consume.
 HANDLER_GROUP = -1
+#: How long :func:`install` waits for an unreachable database before it gives up.
+STARTUP_OUTAGE_LIMIT_S = 60.0
 LEASE_COLLECTION = "broadcast_leases"
 SIGNAL_COLLECTION = "broadcast_signals"
 
@@ -152,6 +155,8 @@ async def install(
 
     Raises:
         OSError: ``METRICS_PORT`` is set and cannot be bound.
+        OutageTooLongError: The database stayed unreachable for ``STARTUP_OUTAGE_LIMIT_S``
+            (a shorter outage is waited out).
     """
     tuning = Tuning.from_settings(settings)
     if settings.rate_warning is not None:
@@ -166,7 +171,7 @@ async def install(
         instruments=metrics,
         reaction_data=reaction_data,
     )
-    await core.ensure_indexes(unique_user_ids=record_users)
+    await _wait_out_outages(lambda: core.ensure_indexes(unique_user_ids=record_users))
     context: BotContext | None = None
 
     async def zone_of(admin_id: int) -> ZoneInfo:
@@ -223,6 +228,29 @@ async def install(
         ),
     )
     return bot
+
+
+async def _wait_out_outages(operation: Callable[[], Awaitable[None]]) -> None:
+    """Run a start-up database operation, waiting out a short outage (a restart, an election).
+
+    Raises:
+        OutageTooLongError: The database stayed unreachable for ``STARTUP_OUTAGE_LIMIT_S``.
+    """
+    loop = asyncio.get_running_loop()
+    guard: OutageGuard
+
+    def changed() -> None:
+        if guard.down:
+            log.warning(
+                "the database is unreachable at start-up (%s); waiting up to %g s",
+                guard.last_error,
+                STARTUP_OUTAGE_LIMIT_S,
+                extra=event("bot.database_unreachable"),
+            )
+
+    policy = OutagePolicy(limit_s=STARTUP_OUTAGE_LIMIT_S)
+    guard = OutageGuard(policy, loop.time, asyncio.sleep, changed)
+    await guard(operation)
 
 
 def _metrics() -> Metrics:

@@ -1,5 +1,5 @@
 """The installed bot under faults: deploys mid-broadcast, a job store that dies after start,
-and a database that is down while people write to the bot."""
+a database that is down while people write to the bot, and one that blips while the bot starts."""
 
 from __future__ import annotations
 
@@ -154,3 +154,18 @@ async def test_while_the_database_is_down_nobody_sees_its_internals(
     plan.heal()
     await sim.feed_message(ADMIN, "/broadcast_history")
     assert not texts(sim, ADMIN)[-1].startswith("⚠️")
+
+
+async def test_a_start_during_a_database_blip_waits_it_out(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    await seed(db, sim, USERS)
+    plan = FaultPlan(clock=asyncio.get_running_loop().time)
+    blip = plan.outage(operations=["create_index"], count=3)  # a deploy during an election
+    await launch(database=FaultyDatabase(db, plan))
+
+    assert blip.remaining == 0
+    assert "broadcast_status_user" in await db["deliveries"].index_information()
+    bid = await sending(sim, "/broadcast After the blip")
+    await wait_status(db, bid, "completed")
+    assert copies(sim, "After the blip") == [1] * len(USERS)
