@@ -15,8 +15,9 @@ from hydrogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardM
 from bot.admin.commands import BroadcastRequest
 from bot.admin.handlers import schedule
 from bot.admin.handlers.context import EXPIRED, BotContext, aware
+from bot.admin.handlers.enqueue import ALREADY_STARTED, append_outcome, queue_confirmed
 from bot.admin.handlers.testers import test_line
-from bot.admin.status import callback_data, control_buttons
+from bot.admin.status import callback_data
 from bot.delivery.content import (
     Content,
     CopyContent,
@@ -30,13 +31,11 @@ from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus
 from bot.delivery.report import duration_text
 from bot.delivery.service import Audience
-from bot.telegram.formatting import plain_entities
 from scheduler.book import Schedule
 from scheduler.when import describe_when
 
 log = logging.getLogger(__name__)
 
-ALREADY_STARTED = "This broadcast has already started."
 ALREADY_CANCELLED = "This broadcast was cancelled."
 ALREADY = {
     BroadcastStatus.CANCELLED: ALREADY_CANCELLED,
@@ -213,7 +212,7 @@ async def on_button(ctx: BotContext, query: CallbackQuery, action: str, broadcas
         await query.answer(EXPIRED)
         return
     if action == "send":
-        await _send_now(ctx, query, broadcast_id)
+        await queue_confirmed(ctx, query, broadcast_id, f"📢 Broadcast {broadcast_id}")
     elif action == "schedule":
         await _schedule(ctx, query, doc)
     elif action == "preview":
@@ -235,39 +234,6 @@ async def _confirmation(
     return doc if (where.get("chat_id"), where.get("message_id")) == pressed else None
 
 
-async def _send_now(ctx: BotContext, query: CallbackQuery, broadcast_id: str) -> None:
-    """Draft -> queued, with its status message recorded first, so that whichever instance
-    starts it shows progress from the first recipient."""
-    admin, now = query.from_user.id, ctx.now()
-    status = await ctx.say(
-        admin,
-        f"📢 Broadcast {broadcast_id}\n🕒 Queued…",
-        markup=control_buttons(broadcast_id, paused=False, queued=True),
-    )
-    moved = await ctx.core.store.transition(
-        broadcast_id,
-        [BroadcastStatus.DRAFT],
-        BroadcastStatus.QUEUED,
-        at=now,
-        by=admin,
-        fields={
-            "confirmed_at": now,
-            "confirmed_by": admin,
-            "progress_message": {"chat_id": admin, "message_id": status.id},
-        },
-        action="confirmed",
-    )
-    if moved is None:  # the other tap won: it has its own status message
-        await ctx.delete(admin, status.id)
-        await query.answer(ALREADY_STARTED)
-        return
-    confirmed = event("broadcast.confirmed", broadcast_id, by=admin)
-    log.info("%s: confirmed by %s", broadcast_id, admin, extra=confirmed)
-    await query.answer("🚀 Confirmed")
-    await _append(ctx, query, "✅ Confirmed")
-    await ctx.queue.submit(broadcast_id)  # here if this instance sends; else within seconds
-
-
 async def _schedule(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -> None:
     broadcast_id, admin, now = str(doc["_id"]), query.from_user.id, ctx.now()
     scheduled = await ctx.core.schedules.confirm(broadcast_id, admin, now)
@@ -285,7 +251,7 @@ async def _schedule(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) 
         f"✅ Scheduled: {describe_when(due, now, zone)}."
         f"\n/broadcast_cancel {broadcast_id} cancels it."
     )
-    await _append(ctx, query, text)
+    await append_outcome(ctx, query, text)
 
 
 async def _preview(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -> None:
@@ -320,12 +286,4 @@ async def _discard(ctx: BotContext, query: CallbackQuery, broadcast_id: str) -> 
         extra=event("broadcast.discarded", broadcast_id, by=by),
     )
     await query.answer("Cancelled")
-    await _append(ctx, query, "🗑 Cancelled: nothing was sent.")
-
-
-async def _append(ctx: BotContext, query: CallbackQuery, outcome: str) -> None:
-    """The confirmation with ``outcome`` below it and no buttons; its formatting kept."""
-    shown = query.message
-    text = f"{shown.text}\n\n{outcome}"
-    entities = plain_entities(shown.entities)
-    await ctx.edit(query.from_user.id, shown.id, text, entities=entities)
+    await append_outcome(ctx, query, "🗑 Cancelled: nothing was sent.")

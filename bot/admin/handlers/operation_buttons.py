@@ -7,21 +7,16 @@ broadcast's confirmation.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from hydrogram.types import CallbackQuery
 
-from bot.admin.handlers.confirm import ALREADY, ALREADY_STARTED
+from bot.admin.handlers.confirm import ALREADY
 from bot.admin.handlers.context import EXPIRED, BotContext, aware
+from bot.admin.handlers.enqueue import ALREADY_STARTED, append_outcome, queue_confirmed
 from bot.admin.handlers.operations import ICONS, YES
-from bot.admin.status import control_buttons
 from bot.delivery.errors import BroadcastNotFoundError
-from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus
-from bot.telegram.formatting import plain_entities
-
-log = logging.getLogger(__name__)
 
 
 async def on_button(ctx: BotContext, query: CallbackQuery, action: str, op_id: str) -> None:
@@ -44,42 +39,11 @@ async def on_button(ctx: BotContext, query: CallbackQuery, action: str, op_id: s
         await query.answer(EXPIRED)
         return
     if action == YES:
-        await _confirmed(ctx, query, doc)
+        kind = str(doc["kind"])
+        heading = f"{ICONS.get(kind, '📢')} {kind.capitalize()} {op_id} of {doc['of']}"
+        await queue_confirmed(ctx, query, op_id, heading)
     else:
         await _dropped(ctx, query, doc)
-
-
-async def _confirmed(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -> None:
-    op_id, admin, now = str(doc["_id"]), query.from_user.id, ctx.now()
-    kind, of = str(doc["kind"]), doc["of"]
-    status = await ctx.say(
-        admin,
-        f"{ICONS.get(kind, '📢')} {kind.capitalize()} {op_id} of {of}\n🕒 Queued…",
-        markup=control_buttons(op_id, paused=False, queued=True),
-    )
-    moved = await ctx.core.store.transition(
-        op_id,
-        [BroadcastStatus.DRAFT],
-        BroadcastStatus.QUEUED,
-        at=now,
-        by=admin,
-        fields={
-            "confirmed_at": now,
-            "confirmed_by": admin,
-            "progress_message": {"chat_id": admin, "message_id": status.id},
-        },
-        action="confirmed",
-    )
-    if moved is None:  # the other tap won: it has its own status message
-        await ctx.delete(admin, status.id)
-        await query.answer(ALREADY_STARTED)
-        return
-    log.info(
-        "%s: confirmed by %s", op_id, admin, extra=event("broadcast.confirmed", op_id, by=admin)
-    )
-    await query.answer("🚀 Confirmed")
-    await _append(ctx, query, "✅ Confirmed")
-    await ctx.queue.submit(op_id)
 
 
 async def _dropped(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -> None:
@@ -96,11 +60,4 @@ async def _dropped(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -
         await query.answer(ALREADY_STARTED)
         return
     await query.answer("Cancelled")
-    await _append(ctx, query, "🗑 Cancelled: nothing was changed.")
-
-
-async def _append(ctx: BotContext, query: CallbackQuery, outcome: str) -> None:
-    """The confirmation with ``outcome`` below it and no buttons; its formatting kept."""
-    shown = query.message
-    text = f"{shown.text}\n\n{outcome}"
-    await ctx.edit(query.from_user.id, shown.id, text, entities=plain_entities(shown.entities))
+    await append_outcome(ctx, query, "🗑 Cancelled: nothing was changed.")
