@@ -257,6 +257,9 @@ class BroadcastRun(Dispatch):
         c = self.counters
         skipped = self.feed.skipped
         total = self.feed.total + skipped.count
+        if not self.feed.total_known and self.feed.expected is not None:
+            # Stopped before the snapshot read the whole audience: the rest was not sent.
+            total = max(total, int(self.feed.expected))
         now, clock = self.p.wall_clock(), self.p.clock()
         started = as_utc(doc.get("started_at"))
         return Summary(

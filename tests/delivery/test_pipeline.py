@@ -281,6 +281,24 @@ async def test_sending_starts_before_a_large_snapshot_is_written(
     assert any(sent > 0 for sent in sent_while_writing)
 
 
+async def test_a_cancel_before_the_snapshot_is_written_counts_the_whole_audience(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    users = await seed(db, sim, range(100, 1100))
+    core = make_core(db, sim, rate=200, concurrency=4, snapshot_batch=50, control_poll_s=0.05)
+    bid = await create_running(core)
+    run = asyncio.create_task(core.service.run(bid))
+    await asyncio.sleep(0.3)  # some sent, the snapshot two pages ahead of them at most
+    assert await core.service.cancel(bid, by=ADMIN)
+    summary = await asyncio.wait_for(run, 1)
+
+    tally = await core.ledger.tally(bid)
+    assert 0 < tally.total < len(users), "the cancel came before the snapshot was written"
+    assert summary.total == len(users)
+    assert summary.not_sent == len(users) - summary.sent - summary.failed
+    assert (await core.store.get(bid))["total_users"] == len(users)
+
+
 async def test_progress_reports_are_throttled(db: Database, sim: TelegramSimulator) -> None:
     await seed(db, sim, range(100, 400))
     log = ProgressLog()

@@ -3,8 +3,9 @@
 :mod:`~bot.admin.handlers.router` holds the two hydrogram handlers; the commands and
 buttons are served by :mod:`~bot.admin.handlers.compose` (``/broadcast``, previews,
 asking for the content), :mod:`~bot.admin.handlers.confirm` (the draft's
-confirmation; its Yes and that of a delete or edit in :mod:`~bot.admin.handlers.enqueue`), :mod:`~bot.admin.handlers.controls` (pause, resume, cancel on the
-status message), :mod:`~bot.admin.handlers.history` (history and cancel by id),
+confirmation), :mod:`~bot.admin.handlers.enqueue` (the Yes that queues a broadcast,
+a delete or an edit), :mod:`~bot.admin.handlers.controls` (pause, resume, cancel on
+the status message), :mod:`~bot.admin.handlers.history` (history and cancel by id),
 :mod:`~bot.admin.handlers.reactions` (anyone's presses on a reaction row),
 :mod:`~bot.admin.handlers.testers` (``/broadcast_testers``, ``--test``),
 :mod:`~bot.admin.handlers.personal` (placeholders measured at the confirmation),
