@@ -12,6 +12,7 @@ reaction row is built with the broadcast's id (:mod:`bot.telegram.reactions`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,7 +30,8 @@ from bot.delivery.content import (
     ParseMode,
     TextContent,
 )
-from bot.delivery.errors import ContentError, ErrorCategory, SendError
+from bot.delivery.errors import ContentError, SendError
+from bot.delivery.events import event
 from bot.delivery.operations import DeleteContent, EditContent, Operation
 from bot.delivery.ports import PreparedMessage, Receipt
 from bot.telegram.calls import RANDOM_ID_DUPLICATE, invoke_once, read_call, telegram_call
@@ -49,6 +51,7 @@ from bot.telegram.requests import (
     written_entities,
 )
 
+log = logging.getLogger(__name__)
 PARSE_MODES = {
     ParseMode.HTML: enums.ParseMode.HTML,
     ParseMode.MARKDOWN: enums.ParseMode.MARKDOWN,
@@ -298,8 +301,13 @@ class _PreparedSend:
                 return Receipt(duplicate=True)  # an earlier attempt delivered it
             raise
         found = message_ids(reply, ids)
-        if not found:
-            raise SendError(ErrorCategory.UNKNOWN, "NO_MESSAGE_IN_REPLY")
+        if not found:  # accepted all the same (updatesTooLong): sent, its id unknown
+            log.warning(
+                "send to %s accepted without a message id (%s)",
+                user_id,
+                type(reply).__name__,
+                extra=event("send.no_message_id", user_id=user_id),
+            )
         return Receipt(found)
 
 

@@ -76,6 +76,23 @@ async def test_a_lost_answer_never_makes_a_second_copy(db: Database, make_sim: M
     assert doubled == sim.lost_answers
 
 
+async def test_a_send_accepted_without_a_message_id_is_sent_not_failed(
+    db: Database, sim: TelegramSimulator
+) -> None:
+    users = await seed(db, sim, range(100, 110))
+    for uid in users[:3]:  # Telegram delivers, then answers updatesTooLong
+        sim.answer_too_long(uid)
+
+    bid, summary = await broadcast(make_core(db, sim))
+
+    assert (summary.sent, summary.failed, summary.unknown) == (10, 0, 0)
+    assert set(receipts(sim, users).values()) == {1}
+    rows = {r["user_id"]: r async for r in db["deliveries"].find({"broadcast_id": bid})}
+    assert {rows[uid]["status"] for uid in users} == {"sent"}
+    assert all(rows[uid]["message_id"] is None for uid in users[:3])
+    assert all(rows[uid]["message_id"] for uid in users[3:])
+
+
 async def test_a_failed_status_read_does_not_end_pause_and_cancel(
     db: Database, sim: TelegramSimulator
 ) -> None:

@@ -70,6 +70,8 @@ class FaultPlan:
         self._lost_kinds = lost_answer_kinds
         #: Answers lost so far (each a delivered message the client saw fail).
         self.lost_answers = 0
+        #: Chats whose next send is delivered but answered ``updatesTooLong`` (no ids).
+        self.too_long: set[int] = set()
 
     def delay(self) -> float:
         """Return the seconds the next request takes on the wire (0 means no sleep)."""

@@ -29,7 +29,7 @@ def _reply_to_id(reply_to: raw.base.InputReplyTo | None) -> int | None:
     return None
 
 
-def send_message(world: SimWorld, query: functions.SendMessage) -> raw.types.Updates:
+def send_message(world: SimWorld, query: functions.SendMessage) -> raw.base.Updates:
     """``messages.SendMessage``: one text message."""
     _immediate(query)
     chat_id = world.directory.chat_id_of(query.peer)
@@ -48,7 +48,7 @@ def send_message(world: SimWorld, query: functions.SendMessage) -> raw.types.Upd
     return world.deliver(chat_id, [message], [query.random_id])
 
 
-def send_media(world: SimWorld, query: functions.SendMedia) -> raw.types.Updates:
+def send_media(world: SimWorld, query: functions.SendMedia) -> raw.base.Updates:
     """``messages.SendMedia``: one file the simulator created, with a caption."""
     _immediate(query)
     chat_id = world.directory.chat_id_of(query.peer)
@@ -69,7 +69,7 @@ def send_media(world: SimWorld, query: functions.SendMedia) -> raw.types.Updates
     return world.deliver(chat_id, [message], [query.random_id])
 
 
-def send_multi_media(world: SimWorld, query: functions.SendMultiMedia) -> raw.types.Updates:
+def send_multi_media(world: SimWorld, query: functions.SendMultiMedia) -> raw.base.Updates:
     """``messages.SendMultiMedia``: an album of 2 to 10 items sharing one ``grouped_id``."""
     _immediate(query)
     chat_id = world.directory.chat_id_of(query.peer)
@@ -99,7 +99,7 @@ def send_multi_media(world: SimWorld, query: functions.SendMultiMedia) -> raw.ty
     return world.deliver(chat_id, messages, [item.random_id for item in items])
 
 
-def forward_messages(world: SimWorld, query: functions.ForwardMessages) -> raw.types.Updates:
+def forward_messages(world: SimWorld, query: functions.ForwardMessages) -> raw.base.Updates:
     """``messages.ForwardMessages``: copies with a "forwarded from" header; albums stay grouped."""
     _immediate(query)
     to_chat = world.directory.chat_id_of(query.to_peer)

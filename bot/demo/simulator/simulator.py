@@ -146,6 +146,11 @@ class TelegramSimulator(UserFeeds):
             times=times,
         )
 
+    def answer_too_long(self, chat_id: int) -> None:
+        """Deliver the next send to ``chat_id`` but answer ``updatesTooLong``, as Telegram
+        may under load: the sender learns that it was accepted, not the message's id."""
+        self.world.faults.too_long.add(chat_id)
+
     async def seed_message(
         self, chat_id: int, text: str = "", *, media: str | None = None, caption: str = ""
     ) -> int:

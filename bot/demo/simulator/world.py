@@ -210,7 +210,7 @@ class SimWorld:
 
     def deliver(
         self, chat_id: int, messages: Sequence[raw.types.Message], random_ids: Sequence[int]
-    ) -> raw.types.Updates:
+    ) -> raw.base.Updates:
         """Store and record delivered messages; return the reply of the send."""
         updates: list[raw.base.Update] = []
         self.random_ids.setdefault(chat_id, set()).update(random_ids)
@@ -218,6 +218,9 @@ class SimWorld:
             self.store.put(chat_id, message)
             self.inbox.add(self._received(chat_id, message))
             updates.append(raw.types.UpdateMessageID(id=message.id, random_id=random_id))
+        if chat_id in self.faults.too_long:
+            self.faults.too_long.discard(chat_id)
+            return raw.types.UpdatesTooLong()
         channel = is_channel(chat_id)
         new = raw.types.UpdateNewChannelMessage if channel else raw.types.UpdateNewMessage
         updates.extend(new(message=m, pts=self.next_pts(), pts_count=1) for m in messages)
