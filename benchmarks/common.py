@@ -26,21 +26,8 @@ async def simulated_audience(
     users: int, *, telegram_limit: int, latency_ms: float, name: str = "bench"
 ) -> tuple[Database, TelegramSimulator, list[int]]:
     """A started simulator and a database holding ``users`` active users."""
-    db = in_memory_database(name)
     sim = TelegramSimulator(name, telegram_limit=telegram_limit, latency_ms=latency_ms)
-    await sim.start()
-    ids = list(range(FIRST_USER, FIRST_USER + users))
-    sim.add_users(ids)
-    sim.add_user(ADMIN)
-    await sim.register_peers()
-    now = utc_now()
-    for start in range(0, users, 10_000):
-        chunk = ids[start : start + 10_000]
-        await db["users"].insert_many([{"user_id": u, "created_at": now} for u in chunk])
-    # The seeded audience lives in this process only because the database and Telegram
-    # are simulated; keep the garbage collector from rescanning it during the run.
-    gc.collect()
-    gc.freeze()
+    db, ids = await audience_on(sim, users, name=name)
     return db, sim, ids
 
 
@@ -89,6 +76,8 @@ async def audience_on(
     for start in range(0, users, 10_000):
         chunk = ids[start : start + 10_000]
         await db["users"].insert_many([{"user_id": u, "created_at": now} for u in chunk])
+    # The seeded audience lives in this process only because the database and Telegram
+    # are simulated; keep the garbage collector from rescanning it during the run.
     gc.collect()
-    gc.freeze()  # as in simulated_audience: the simulated audience is not the pipeline's
+    gc.freeze()
     return db, ids
