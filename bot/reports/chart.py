@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.reports.timeline import Timeline
+from bot.reports.timeline import Timeline, choose_step
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 WIDTH_IN, HEIGHT_IN, DPI = 12.0, 8.0, 100
 #: The PNG's size in pixels.
 SIZE_PX = (int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
+#: At most this many labelled times on the time axis (round ones: 1 s, 5 s, 1 min...).
+TICKS = 12
 #: Room above the highest bar for the runs' labels.
 HEADROOM = 1.3
 COLORS = {"sent": "#2e9d57", "failed": "#d64541", "rate": "#1f5fbf", "flood": "#f0a030"}
@@ -111,6 +113,8 @@ def _glyph_check() -> Callable[[str], bool]:
 
 
 def _timeline(ax: Axes, timeline: Timeline) -> None:
+    from matplotlib.ticker import MultipleLocator
+
     ax.set_title("Deliveries over sending time (runs joined)", loc="left", fontsize=11)
     if not timeline.bars:
         ax.text(0.5, 0.5, "No send was answered", ha="center", va="center", transform=ax.transAxes)
@@ -132,11 +136,15 @@ def _timeline(ax: Axes, timeline: Timeline) -> None:
     ax.set_ylim(0, HEADROOM * max(s + f for s, f in zip(sent, failed, strict=True)) + 1)
     ax.set_ylabel(f"sends answered per {step_text(step)}")
     ax.set_xlabel("sending time (h:mm:ss; runs joined end to end)")
+    ax.xaxis.set_major_locator(MultipleLocator(choose_step(timeline.end, TICKS)))
     ax.xaxis.set_major_formatter(lambda value, _: elapsed_label(value))
     rate = ax.twinx()
-    centres = [x + step / 2 for x in xs]
     rates = [bar.rate for bar in timeline.bars]
-    rate.plot(centres, rates, color=COLORS["rate"], label="rate (msg/s)", zorder=3)
+    for mark in timeline.runs:  # one line per run: none drawn across the time between
+        bars = [bar for bar in timeline.bars if bar.run == mark.number]
+        label = "rate (msg/s)" if mark is timeline.runs[0] else None
+        centres = [bar.x + step / 2 for bar in bars]
+        rate.plot(centres, [bar.rate for bar in bars], color=COLORS["rate"], label=label)
     rate.set_ylabel("rate (answered sends per second)")
     rate.set_ylim(0, HEADROOM * max(rates) + 1)
     for mark in timeline.runs:
