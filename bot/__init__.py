@@ -12,6 +12,7 @@ The tree is the architecture; data flows one way, top to bottom:
 - :mod:`bot.telegram`: the hydrogram adapter, the only code that sends.
 - :mod:`bot.app`: the composition root that wires them.
 - :mod:`bot.ops`: the log format and the Prometheus metrics, wired in by the admin bot.
+- :mod:`bot.reports`: a sent broadcast's report (a PNG chart and a CSV of its ledger).
 - :mod:`bot.demo`: the demo and the Telegram simulator it runs on.
 
 May import: nothing at package level (``python -m bot --help`` stays instant).

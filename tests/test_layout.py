@@ -56,6 +56,11 @@ RULES = (
         (*TELEGRAM, *METRICS),
     ),
     Rule("bot.ops", ("bot.ops", "bot.delivery", "config"), (*DRIVERS, *TELEGRAM, "apscheduler")),
+    Rule(
+        "bot.reports",
+        ("bot.reports", "bot.delivery"),
+        (*DRIVERS, *TELEGRAM, "apscheduler", *METRICS),
+    ),
     Rule("bot.app", ("bot", "scheduler", "segments", "config")),
     Rule("bot.admin", ("bot", "scheduler", "segments", "config")),
     Rule("bot.demo.simulator", ("bot.demo.simulator",), (*DRIVERS, "apscheduler")),
@@ -198,6 +203,9 @@ def test_every_package_says_what_it_owns_and_may_import() -> None:
         ("bot.app", "from bot.admin import install"),
         ("bot.demo.simulator.world", "from bot.delivery.errors import SendError"),
         ("segments.compiler", "from bot.storage.users import MongoUserDirectory"),
+        ("bot.reports.build", "from bot.storage.ledger import MongoDeliveryLedger"),
+        ("bot.reports.chart", "import hydrogram"),
+        ("bot.delivery.report", "from bot.reports.chart import render_png"),
     ],
 )
 def test_a_forbidden_import_is_caught(module: str, source: str) -> None:

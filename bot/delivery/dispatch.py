@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from bot.delivery.errors import ErrorCategory, FloodWaitError, SendError, classify_exception
 from bot.delivery.events import event
 from bot.delivery.feed import AudienceFeed
+from bot.delivery.floods import FloodLog
 from bot.delivery.model import Outcome
 from bot.delivery.outage import OutageGuard, OutageTooLongError
 from bot.delivery.policy import Counters, PauseClock, ProgressGate, ProgressSnapshot, snapshot
@@ -57,6 +58,7 @@ class Dispatch:
         self.wake = asyncio.Event()
         self.work = asyncio.Event()
         self.db = OutageGuard(config.outage, ports.clock, ports.sleep, self._outage_changed)
+        self.flood_log = FloodLog(broadcast_id, ports.store, self.db)
         self.feed = AudienceFeed(ports, broadcast_id, config.snapshot_batch, self.wake, self.db)
         self.ready: deque[int] = deque()
         #: Stopped between attempts after an ambiguous failure: left in doubt, never released.
@@ -96,6 +98,7 @@ class Dispatch:
     async def _dispatch(self) -> None:
         while not (self.stop_reason or self.yielding):
             await self._flush()
+            await self.flood_log.write()
             if self.may_send:
                 await self._claim()
             if self._finished():
@@ -207,6 +210,7 @@ class Dispatch:
                 receipt = await prepared.send(user_id, self.bid)
             except FloodWaitError as flood:
                 self.flood_waits += 1
+                self.flood_log.add(self.p.wall_clock(), flood.seconds)
                 self.pauses.add(self.p.clock(), flood.seconds)
                 self.p.throttle.flood_wait(flood.seconds)
                 self.reporter.now()  # the admin sees the wait and how long

@@ -182,6 +182,12 @@ class BroadcastStore(Protocol):
     ) -> dict[str, Any] | None:
         """Compare-and-set the status (and ``where``), recorded in the audit trail."""
 
+    async def add_flood_waits(
+        self, broadcast_id: str, episodes: Sequence[tuple[datetime, float]]
+    ) -> None:
+        """Record FloodWait episodes (when it was answered, seconds asked) on the document
+        (``flood_wait_log``, the latest few hundred), for the report's chart."""
+
 
 class UserDirectory(Protocol):
     """The users collection; see :class:`bot.storage.users.MongoUserDirectory`."""

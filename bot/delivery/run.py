@@ -251,6 +251,7 @@ class BroadcastRun(Dispatch):
             self.outstanding -= len(self.doubtful)
             self.unknown += len(self.doubtful)
             self.doubtful.clear()
+        await self.flood_log.write()
         await self._keep_time()
 
     def _summary(self, doc: dict[str, Any], status: str) -> Summary:

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bot.app import Core, Tuning, build_core, utc_now
@@ -30,6 +31,7 @@ from bot.demo.audience import (
 )
 from bot.demo.display import Display, Rows, final_snapshot
 from bot.demo.simulator import TelegramSimulator
+from bot.reports.build import ReportFiles, ReportSources, write_report
 from bot.storage.inmemory import in_memory_database
 from bot.storage.mongo import Database
 
@@ -66,11 +68,13 @@ class Stage:
 
 @dataclass(frozen=True, slots=True)
 class DemoResult:
-    """A demo run: the summary, the figures (the ``--json`` object), whether Ctrl-C ended it."""
+    """A demo run: the summary, the figures (the ``--json`` object), whether Ctrl-C ended it,
+    and the report written with ``--report``."""
 
     summary: Summary
     figures: dict[str, Any]
     interrupted: bool = False
+    report: ReportFiles | None = None
 
 
 def simulator_for(args: argparse.Namespace, **faults: Any) -> TelegramSimulator:
@@ -155,10 +159,28 @@ async def run_demo(args: argparse.Namespace, display: Display) -> DemoResult:
         finally:
             display.close()
         targeted = {uid async for ids in core.users.stream_ids(stage.query, 5000) for uid in ids}
+        files = await demo_report(args, core, bid)
     finally:
         await sim.stop()
     result = figures(summary, sim, stage.audience, args, targeted & set(stage.audience.active))
-    return DemoResult(summary, result, interrupted=summary.status == INTERRUPTED)
+    return DemoResult(summary, result | report_figures(files), summary.status == INTERRUPTED, files)
+
+
+async def demo_report(args: argparse.Namespace, core: Core, bid: str) -> ReportFiles | None:
+    """With ``--report DIR``, the broadcast's report (as ``/broadcast_report`` sends it),
+    written into DIR (made if missing)."""
+    folder: Path | None = getattr(args, "report", None)
+    if folder is None:
+        return None
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    return await write_report(ReportSources(core.store, core.ledger, core.reactions), bid, folder)
+
+
+def report_figures(files: ReportFiles | None) -> dict[str, Any]:
+    """The ``report`` entry of the ``--json`` object: where the files are (none without)."""
+    if files is None:
+        return {}
+    return {"report": {"chart": str(files.chart), "ledger": str(files.ledger), "rows": files.rows}}
 
 
 async def run_to_end(

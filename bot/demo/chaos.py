@@ -34,8 +34,10 @@ from bot.demo.broadcast import (
     DemoResult,
     Stage,
     demo_core,
+    demo_report,
     figures,
     header_rows,
+    report_figures,
     run_to_end,
     set_stage,
     simulator_for,
@@ -167,9 +169,10 @@ async def run_chaos(
             chaos.plan.heal()
             display.close()
         result = await _invariants(stage, reader, bid, summary, chaos)
+        files = await demo_report(args, reader, bid)
     finally:
         await sim.stop()
-    return DemoResult(summary, result, interrupted=summary.status == INTERRUPTED)
+    return DemoResult(summary, result | report_figures(files), summary.status == INTERRUPTED, files)
 
 
 def plan_rows(chaos: Chaos) -> Rows:

@@ -3,8 +3,9 @@
 The whole admin bot is installed on the simulator, as ``python -m bot run``
 installs it on a real client; the terminal plays the admin. What can be typed
 (messages, replies to numbered messages, button presses, sample media, albums,
-files, forwards) is read by :mod:`bot.demo.chatinput`; the chat is drawn by
-:class:`~bot.demo.chatscreen.ChatScreen`.
+files, forwards, users coming back) is read by :mod:`bot.demo.chatinput`; the chat is
+drawn by :class:`~bot.demo.chatscreen.ChatScreen`, which saves the files the bot sends
+(a report's chart and CSV) into a temporary folder and names them.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import sys
-import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -31,6 +30,7 @@ from bot.demo.audience import (
     split_audience,
 )
 from bot.demo.chatscreen import ChatScreen
+from bot.demo.chatstdin import stdin_lines
 from bot.demo.display import LogLines
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.inmemory import in_memory_database
@@ -91,7 +91,7 @@ async def run_chat(
             screen.write(banner(audience))
             poller = asyncio.create_task(_poll(screen))
             try:
-                await Conversation(sim, screen, post).run(lines)
+                await Conversation(sim, screen, post, audience.blocked).run(lines)
             finally:
                 poller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -123,16 +123,31 @@ def banner(audience: SimulatedAudience) -> str:
         "      5. :forward               then  >M /broadcast --forward  (a channel post)\n"
         '      6. /broadcast Twice?, then "N N" on its Send now: a double tap\n'
         "      7. /broadcast_segments, then /broadcast --segment lang:de --exclude premium Hallo\n"
-        "      8. /broadcast_schedule in 1 minute | Soon, then /broadcast_scheduled\n\n"
+        "      8. /broadcast_schedule in 1 minute | Soon, then /broadcast_scheduled\n"
+        "      After a send (its ID: the 🆔 of its status message):\n"
+        "      9. /broadcast_report ID         the chart and the CSV, saved to a temp folder\n"
+        "     10. /broadcast_edit ID New text  every copy edited\n"
+        "     11. :comeback 3, then /broadcast_retry ID   those who missed it get it\n"
+        "     12. /broadcast_delete ID         every copy withdrawn\n\n"
         f"{typed.SYNTAX}\n"
     )
 
 
 class Conversation:
-    """Turns what the admin types into updates for the bot, and shows what happened."""
+    """Turns what the admin types into updates for the bot, and shows what happened.
 
-    def __init__(self, sim: TelegramSimulator, screen: ChatScreen, channel_post: int) -> None:
+    ``blocked``: the simulated users who blocked the bot, those ``:comeback`` brings back.
+    """
+
+    def __init__(
+        self,
+        sim: TelegramSimulator,
+        screen: ChatScreen,
+        channel_post: int,
+        blocked: Sequence[int] = (),
+    ) -> None:
         self.sim, self.screen, self.channel_post = sim, screen, channel_post
+        self.away = list(blocked)
 
     async def run(self, lines: AsyncIterator[str]) -> None:
         """Handle lines until ``/quit`` or the end of input."""
@@ -161,6 +176,8 @@ class Conversation:
             self.screen.write(typed.SYNTAX)
         elif isinstance(action, typed.Mistake):
             self.screen.write(f"demo> {action.why}")
+        elif isinstance(action, typed.ComeBack):
+            await self._come_back(action.count)
         else:
             try:
                 await self._send(action)
@@ -176,6 +193,21 @@ class Conversation:
         if action.text.split()[0] == "/help":  # the bot's help, then how to type in the demo
             await screen.refresh()
             screen.write(typed.SYNTAX)
+
+    async def _come_back(self, count: int) -> None:
+        """Users who had blocked the bot unblock it and write /start: the bot records them,
+        their blocked mark goes, and a retry sends them what they missed."""
+        back, self.away = self.away[:count], self.away[count:]
+        if not back:
+            self.screen.write("demo> nobody left who blocked the bot")
+            return
+        for user in back:
+            await self.sim.feed_message(user, "/start")
+        who = ", ".join(str(user) for user in back)
+        self.screen.write(
+            f"demo> {len(back)} user(s) who had blocked the bot came back and wrote /start: "
+            f"{who}. /broadcast_retry ID brings them what they missed."
+        )
 
     async def _press(self, action: typed.Press) -> None:
         screen, n = self.screen, action.number
@@ -241,47 +273,6 @@ async def _poll(screen: ChatScreen) -> None:
         async with screen.lock:
             await screen.refresh()
         await asyncio.sleep(POLL_S)
-
-
-async def stdin_lines() -> AsyncIterator[str]:
-    """Lines typed on stdin, read by a daemon thread so Ctrl-C never waits on a read."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
-    read_line = _line_reader()
-
-    def read() -> None:
-        while True:
-            try:
-                line = read_line()
-            except (EOFError, OSError):
-                line = None
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, line)
-            except RuntimeError:  # the chat is over and its loop closed
-                return
-            if line is None or line.strip() == typed.QUIT:
-                return
-
-    threading.Thread(target=read, name="demo-chat-stdin", daemon=True).start()
-    while (line := await queue.get()) is not None:
-        yield line
-
-
-def _line_reader() -> Callable[[], str | None]:
-    """``input`` on a terminal (line editing); elsewhere a stream of its own on stdin's fd.
-
-    A daemon thread blocked reading a pipe through ``sys.stdin`` holds its lock, and
-    the interpreter aborts at exit when it cannot take it; a separate stream avoids that.
-    """
-    if sys.stdin.isatty():
-        return input
-    stream = os.fdopen(os.dup(sys.stdin.fileno()), encoding="utf-8", errors="replace")
-
-    def read() -> str | None:
-        line = stream.readline()
-        return line.removesuffix("\n") if line else None
-
-    return read
 
 
 def main(args: argparse.Namespace) -> int:

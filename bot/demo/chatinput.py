@@ -11,6 +11,8 @@ The syntax (shown in the banner and by ``:help``):
 - ``:file PATH [caption]``: a file of this machine, sent as a document;
 - ``:forward [M]``: forward message ``#M`` into the chat (without ``M``: a post of
   the sample channel);
+- ``:comeback [N]``: N users (default 1) who had blocked the bot unblock it and
+  write ``/start``, so a retry has someone to bring the broadcast to;
 - ``:help``: this list; ``/quit``: leave.
 """
 
@@ -33,6 +35,7 @@ In this demo:
   :album photo,video [cap]  an album of samples (2-10 of photo, video, document, audio)
   :file PATH [caption]      a file of this machine, sent as a document
   :forward [M]              forward message #M into the chat (alone: a channel post)
+  :comeback [N]             N users who had blocked the bot come back (for a retry)
   :help                     this list;  /quit or Ctrl-D to leave
 Any of these can follow ">M " to be a reply."""
 
@@ -88,6 +91,13 @@ class Forward:
 
 
 @dataclass(frozen=True, slots=True)
+class ComeBack:
+    """``count`` users who had blocked the bot unblock it and write to it."""
+
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     """Show the syntax."""
 
@@ -104,7 +114,7 @@ class Mistake:
     why: str
 
 
-Action = Say | Press | SendMedia | SendAlbum | SendFile | Forward | Help | Quit | Mistake
+Action = Say | Press | SendMedia | SendAlbum | SendFile | Forward | ComeBack | Help | Quit | Mistake
 
 
 def read_line(line: str) -> Action | None:
@@ -131,7 +141,7 @@ def _reply(rest: str) -> Action:
     reply_to, line = int(number), line.strip()
     if line.startswith(":"):
         action = _colon(line, reply_to)
-        if isinstance(action, Forward | Help):
+        if isinstance(action, Forward | ComeBack | Help):
             return Mistake(f"{line.split()[0]} cannot be a reply")
         return action
     return Say(line, reply_to)
@@ -156,6 +166,8 @@ def _colon(line: str, reply_to: int | None) -> Action:
         if not number.isdecimal():
             return Mistake(":forward takes the number of a message, e.g. :forward 3")
         return Forward(int(number))
+    if name == "comeback":
+        return _come_back(rest)
     if name == "help":
         return Help()
     return Mistake(f"unknown :{name}; :help lists what there is")
@@ -168,3 +180,11 @@ def _album(rest: str, reply_to: int | None) -> Action:
         allowed = ", ".join(sorted(ALBUM_KINDS))
         return Mistake(f":album takes 2-10 of {allowed} separated by commas, e.g. photo,video")
     return SendAlbum(kinds, caption.strip(), reply_to)
+
+
+def _come_back(rest: str) -> Action:
+    if not rest:
+        return ComeBack()
+    if not rest.isdecimal() or not 1 <= int(rest) <= 1000:
+        return Mistake(":comeback takes how many users come back (1-1000), e.g. :comeback 3")
+    return ComeBack(int(rest))

@@ -4,13 +4,17 @@ Every message of the chat shows its number (``#7``), the one ``>7 ...`` replies 
 every button shows the number that presses it (``[3]``). The bot's answers to
 button presses (Telegram shows them as a toast) are printed right after the press.
 On a terminal, text is styled with rich and an edited message that was the last
-thing printed is redrawn in place; anywhere else, plain text and edits below.
+thing printed is redrawn in place; anywhere else, plain text and edits below. A file
+the bot sends (a report's chart and CSV) is saved into a temporary folder, made when
+the first one arrives, and its path is shown under the message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import tempfile
+from pathlib import Path
 from typing import TextIO
 
 from rich.cells import cell_len
@@ -18,7 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.demo.audience import ADMIN_ID
-from bot.demo.simulator import ReceivedMessage, TelegramSimulator
+from bot.demo.simulator import ReceivedMessage, SentFile, TelegramSimulator
 
 PROMPT = "you> "
 #: Styles of the parts of a line on a terminal.
@@ -35,12 +39,22 @@ class ChatScreen:
         ansi: A terminal: styled text, edits redrawn in place, a prompt line kept;
             otherwise plain text, edits printed below and typed lines echoed.
         chat_id: The admin's chat.
+        files: Where files the bot sends are saved (None: a temporary folder, made when
+            the first one arrives).
     """
 
     def __init__(
-        self, sim: TelegramSimulator, out: TextIO, *, ansi: bool = False, chat_id: int = ADMIN_ID
+        self,
+        sim: TelegramSimulator,
+        out: TextIO,
+        *,
+        ansi: bool = False,
+        chat_id: int = ADMIN_ID,
+        files: Path | None = None,
     ) -> None:
         self.sim, self.out, self.ansi, self.chat_id = sim, out, ansi, chat_id
+        self.files = files
+        self._saved: dict[int, Path] = {}
         self.console = Console(file=out, highlight=False, emoji=False) if ansi else None
         #: Held while a line of the admin is handled, so the bot's answers print after it.
         self.lock = asyncio.Lock()
@@ -130,14 +144,32 @@ class ChatScreen:
             tags.append("album")
         if message.forwarded:
             tags.append("forwarded")
+        if message.file is not None:
+            tags[0] = f"{message.media} {message.file.name}, {len(message.file.data):,} bytes"
         if tags:
             body = f"[{', '.join(t for t in tags if t)}] {body}".rstrip()
         segments: list[Segment] = [(f"bot #{message.message_id}> ", "bot"), (body, "")]
+        if message.file is not None:
+            segments.append((f"\n    saved to {self._save(message.message_id, message.file)}", ""))
         for row in message.buttons:
             segments.append(("\n    ", ""))
             for label, data in row:
                 segments += self._button_cells(message.message_id, label, data)
         return segments
+
+    def _save(self, message_id: int, file: SentFile) -> Path:
+        """Where the file of message ``message_id`` is saved (once; a name taken by an
+        earlier file gets the message's number)."""
+        saved = self._saved.get(message_id)
+        if saved is None:
+            if self.files is None:
+                self.files = Path(tempfile.mkdtemp(prefix="broadcast-manager-demo-"))
+            saved = self.files / file.name
+            if saved in self._saved.values():
+                saved = saved.with_name(f"{saved.stem}-{message_id}{saved.suffix}")
+            saved.write_bytes(file.data)
+            self._saved[message_id] = saved
+        return saved
 
     def _button_cells(self, message_id: int, label: str, data: str | None) -> list[Segment]:
         if data is None:

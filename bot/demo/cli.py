@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.delivery.report import person, summary_text
@@ -38,6 +39,7 @@ examples:
   python -m bot demo --rate 60 --telegram-limit 30      flood control at work
   python -m bot demo --segment lang:de --exclude premium
   python -m bot demo --chaos --users 3000 --json        faults, restart, invariants
+  python -m bot demo --report ./report                  the chart and the CSV of the ledger
   python -m bot demo --interactive                      be the admin in the terminal
 """
 
@@ -117,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="print one JSON object with the figures instead of the summary; "
         "progress goes to stderr (default: off)",
     )
+    add(
+        "--report",
+        metavar="DIR",
+        type=lambda text: Path(text).expanduser(),
+        default=None,
+        help="write the broadcast's report into DIR (made if missing), as /broadcast_report "
+        "sends it: <id>_chart.png and <id>_ledger.csv (default: none)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--chaos",
@@ -145,6 +155,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--rate must be in (0, 1000] and --telegram-limit in 1..1000")
     if args.interactive and args.json:
         parser.error("--json does not apply to --interactive")
+    if args.interactive and args.report:
+        parser.error("--report does not apply to --interactive: ask /broadcast_report ID there")
     try:
         SegmentCatalog().check(args.segment, args.exclude)
     except SegmentError as error:
@@ -228,6 +240,9 @@ def report(result: DemoResult, args: argparse.Namespace, display: Display, out: 
         f"{figures['flood_waits']} FloodWaits from Telegram; "
         f"{figures['achieved_rate']} msg/s for a limit of {args.rate:g}.\n"
     )
+    if result.report is not None:
+        files = result.report
+        out.write(f"Report: {files.chart} (chart), {files.ledger} (ledger, {files.rows:,} rows).\n")
     out.flush()
     if args.chaos and not result.interrupted:
         _chaos_report(figures, args, display)

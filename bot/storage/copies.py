@@ -1,4 +1,5 @@
-"""What the ledger knows after a broadcast: its copies (for deletes and edits), its retries.
+"""What the ledger knows after a broadcast: its copies (for deletes and edits), its retries,
+its rows for a report.
 
 A part of :class:`bot.storage.ledger.MongoDeliveryLedger`, kept apart for its size. Every
 read is a page by ``user_id`` over the ``broadcast_status_user`` index, as the
@@ -24,6 +25,19 @@ from bot.storage.outage import outages_translated
 
 SENT = DeliveryStatus.SENT.value
 PAGE = 500
+#: What a report reads of each row.
+REPORT_FIELDS = {
+    "_id": 0,
+    "user_id": 1,
+    "status": 1,
+    "error": 1,
+    "error_code": 1,
+    "settled_at": 1,
+    "message_id": 1,
+    "message_ids": 1,
+    "attempts": 1,
+    "duplicate": 1,
+}
 
 
 @outages_translated
@@ -122,6 +136,17 @@ class SentRows:
             },
         )
         return int(result.modified_count)
+
+    async def rows_page(
+        self, broadcast_id: str, status: str, after: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` rows of the broadcast in ``status`` with user ids above ``after``,
+        in user id order (what a report reads: :data:`REPORT_FIELDS`)."""
+        query: dict[str, Any] = {"broadcast_id": broadcast_id, "status": status}
+        if after is not None:
+            query["user_id"] = {"$gt": after}
+        cursor = self.rows.find(query, REPORT_FIELDS).sort("user_id", ASCENDING).limit(limit)
+        return [doc async for doc in cursor]
 
     async def _sent_docs(
         self, broadcast_id: str, after: int | None, limit: int, fields: dict[str, Any]

@@ -8,7 +8,7 @@ document's ``audit`` list with who and when.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,8 @@ from bot.storage.mongo import Collection, Database
 from bot.storage.outage import outages_translated
 
 SCHEMA_VERSION = 1
+#: The FloodWait episodes a broadcast document keeps (the latest; ``flood_waits`` counts all).
+FLOOD_WAIT_LOG_MAX = 500
 
 
 @outages_translated
@@ -105,6 +107,19 @@ class MongoBroadcastStore:
     async def add_operation(self, broadcast_id: str, entry: dict[str, Any]) -> None:
         """Record on a broadcast an operation on it (a delete or an edit: its id and kind)."""
         await self.docs.update_one({"_id": broadcast_id}, {"$push": {"operations": entry}})
+
+    async def add_flood_waits(
+        self, broadcast_id: str, episodes: Sequence[tuple[datetime, float]]
+    ) -> None:
+        """Append FloodWait episodes (when, seconds) to ``flood_wait_log``, keeping the last
+        :data:`FLOOD_WAIT_LOG_MAX`."""
+        if not episodes:
+            return
+        entries = [{"at": at, "seconds": float(seconds)} for at, seconds in episodes]
+        await self.docs.update_one(
+            {"_id": broadcast_id},
+            {"$push": {"flood_wait_log": {"$each": entries, "$slice": -FLOOD_WAIT_LOG_MAX}}},
+        )
 
     async def set_progress_message(self, broadcast_id: str, chat_id: int, message_id: int) -> None:
         """Remember the admin's status message, so a restarted bot keeps editing it."""

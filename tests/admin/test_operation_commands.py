@@ -1,4 +1,4 @@
-"""Parsing /broadcast_delete, /broadcast_edit and /broadcast_retry (pure)."""
+"""Parsing /broadcast_delete, /broadcast_edit, /broadcast_retry and /broadcast_report (pure)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.admin.commands import (
     DeleteRequest,
     EditRequest,
     Markup,
+    ReportRequest,
     RetryRequest,
     UsageError,
     parse_command,
@@ -20,9 +21,10 @@ from bot.delivery.content import ParseMode, TextEntity, UrlButton
 BID = "bc_20261129_143000_a1b2"
 
 
-def test_delete_and_retry_take_one_id() -> None:
+def test_delete_retry_and_report_take_one_id() -> None:
     assert parse_command(f"/broadcast_delete {BID.upper()}") == DeleteRequest(BID)
     assert parse_command(f"/broadcast_retry {BID}") == RetryRequest(BID)
+    assert parse_command(f"/broadcast_report  {BID.upper()} ") == ReportRequest(BID)
 
 
 @pytest.mark.parametrize(
@@ -31,6 +33,9 @@ def test_delete_and_retry_take_one_id() -> None:
         ("/broadcast_delete", "/broadcast_delete takes the id of one broadcast"),
         (f"/broadcast_delete {BID} {BID}", "takes the id of one broadcast"),
         ("/broadcast_retry yesterday", '"yesterday" is not a broadcast id'),
+        ("/broadcast_report", "/broadcast_report takes the id of one broadcast"),
+        (f"/broadcast_report {BID} csv", "/broadcast_report takes the id of one broadcast"),
+        ("/broadcast_report last", '"last" is not a broadcast id'),
         ("/broadcast_edit", "Give the id of the broadcast to edit"),
         ("/broadcast_edit nope Hello", '"nope" is not a broadcast id'),
         (f"/broadcast_edit {BID} --segment premium Hi", "An edit takes only --parse and --button"),
@@ -78,5 +83,10 @@ def test_edit_alone_leaves_the_text_to_the_replied_to_message() -> None:
 
 
 def test_help_lists_the_commands() -> None:
-    for command in ("/broadcast_delete ID", "/broadcast_edit ID", "/broadcast_retry ID"):
+    for command in (
+        "/broadcast_delete ID",
+        "/broadcast_edit ID",
+        "/broadcast_retry ID",
+        "/broadcast_report ID",
+    ):
         assert command in ADMIN_HELP

@@ -208,6 +208,7 @@ def test_typed_lines_read_as_actions(line: str, action: object) -> None:
         (":album photo", ":album takes 2-10 of audio, document, photo, video"),
         (":album photo,sticker", ":album takes"),
         (":forward seven", ":forward takes the number of a message"),
+        (":comeback lots", ":comeback takes how many users come back"),
         (">3 :forward 2", ":forward cannot be a reply"),
         (":file", ":file takes a path"),
         (":gif", "unknown :gif"),

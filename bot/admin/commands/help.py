@@ -30,6 +30,7 @@ USAGE: dict[str, str] = {
     "broadcast_delete": "/broadcast_delete ID",
     "broadcast_edit": '/broadcast_edit ID [--parse MODE] [--button "Text | url"]... [TEXT]',
     "broadcast_retry": "/broadcast_retry ID",
+    "broadcast_report": "/broadcast_report ID",
     "help": "/help",
 }
 
@@ -58,6 +59,8 @@ text (4096), a caption a caption (1024); forwards cannot be edited.
 /broadcast_retry ID - send a finished broadcast again to those who did not get it \
 and still may (failed for a passing reason, left in doubt, never reached, or back \
 after blocking the bot); never to anyone who got it.
+/broadcast_report ID - a chart (deliveries and rate over time, FloodWaits, errors, \
+reactions) and a CSV of the ledger (one row per recipient), sent to you as two files.
 /help - this message."""
 
 # (what it does, the command)

@@ -241,6 +241,21 @@ class RetryRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """``/broadcast_report``: the chart and the CSV of the broadcast ``broadcast_id``.
+
+    Raises:
+        RequestError: On construction, if ``broadcast_id`` is not an id.
+    """
+
+    broadcast_id: str
+
+    def __post_init__(self) -> None:
+        if not is_broadcast_id(self.broadcast_id):
+            raise RequestError(_not_an_id(self.broadcast_id))
+
+
+@dataclass(frozen=True, slots=True)
 class RescheduleRequest:
     """``/broadcast_reschedule``: move the scheduled broadcast ``broadcast_id`` to ``when``.
 
@@ -360,6 +375,7 @@ Request = (
     | DeleteRequest
     | EditRequest
     | RetryRequest
+    | ReportRequest
 )
 Ignored = NotACommand | NotForUs | UnknownCommand
 Parsed = Request | Ignored | UsageError

@@ -1,4 +1,5 @@
-"""``/broadcast_delete``, ``/broadcast_edit``, ``/broadcast_retry``: arguments in, a request out."""
+"""``/broadcast_delete``, ``/broadcast_edit``, ``/broadcast_retry``, ``/broadcast_report``:
+arguments in, a request out."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from bot.admin.commands.model import (
     BroadcastRequest,
     DeleteRequest,
     EditRequest,
+    ReportRequest,
     Request,
     RequestError,
     RetryRequest,
@@ -26,6 +28,11 @@ def parse_delete(args: str) -> Request:
 def parse_retry(args: str) -> Request:
     """``ID``."""
     return RetryRequest(_one_id(args, "/broadcast_retry"))
+
+
+def parse_report(args: str) -> Request:
+    """``ID``."""
+    return ReportRequest(_one_id(args, "/broadcast_report"))
 
 
 def parse_edit(args: str, formatting: Formatting) -> Request:

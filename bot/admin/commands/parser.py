@@ -31,7 +31,7 @@ from bot.admin.commands.model import (
     UsageError,
     is_broadcast_id,
 )
-from bot.admin.commands.operations import parse_delete, parse_edit, parse_retry
+from bot.admin.commands.operations import parse_delete, parse_edit, parse_report, parse_retry
 from bot.delivery.content import TextEntity, utf16_len
 from bot.delivery.errors import quote
 
@@ -202,5 +202,6 @@ _PARSERS: dict[str, Parse] = {
     "broadcast_delete": _unformatted(parse_delete),
     "broadcast_edit": parse_edit,
     "broadcast_retry": _unformatted(parse_retry),
+    "broadcast_report": _unformatted(parse_report),
     "help": lambda args, _: HelpRequest(),
 }

@@ -10,7 +10,8 @@ the status message), :mod:`~bot.admin.handlers.history` (history and cancel by i
 :mod:`~bot.admin.handlers.testers` (``/broadcast_testers``, ``--test``),
 :mod:`~bot.admin.handlers.personal` (placeholders measured at the confirmation),
 :mod:`~bot.admin.handlers.operations` (deleting and editing a sent broadcast's copies)
-and :mod:`~bot.admin.handlers.retry` (sending a finished one again).
+:mod:`~bot.admin.handlers.retry` (sending a finished one again) and
+:mod:`~bot.admin.handlers.report` (its chart and ledger, as two files).
 Install them with :func:`bot.admin.install.install`.
 
 May import: as :mod:`bot.admin`.

@@ -7,7 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import hydrogram
 from hydrogram.enums import ParseMode as HydrogramParseMode
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from bot.admin.queue import BroadcastQueue
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ADMINS_ONLY = "⛔ Admins only."
 #: A reply to an admin waits out a FloodWait up to this long, then gives up.
@@ -121,15 +123,21 @@ class BotContext:
             options["reply_markup"] = markup
         if reply_to is not None:
             options["reply_to_message_id"] = reply_to
-        try:
-            message: Message = await self.client.send_message(chat_id, text, **options)
-        except FloodWait as flood:  # the client never sleeps (sleep_threshold=0): we do, once
-            wait = float(flood.value or 0)
-            if wait > SAY_FLOOD_WAIT_CAP_S:
-                raise
-            await asyncio.sleep(wait)
-            message = await self.client.send_message(chat_id, text, **options)
-        return message
+        return await _waiting_once(lambda: self.client.send_message(chat_id, text, **options))
+
+    async def send_file(
+        self, chat_id: int, path: Path, *, caption: str = "", reply_to: int | None = None
+    ) -> None:
+        """Upload the file at ``path`` and send it as a document named as the file, with a
+        plain-text ``caption``; a FloodWait is waited out once, as for :meth:`say`."""
+        options: dict[str, Any] = {
+            "caption": caption,
+            "parse_mode": HydrogramParseMode.DISABLED,
+            "file_name": path.name,
+        }
+        if reply_to is not None:
+            options["reply_to_message_id"] = reply_to
+        await _waiting_once(lambda: self.client.send_document(chat_id, str(path), **options))
 
     async def delete(self, chat_id: int, message_id: int) -> None:
         """Delete one of the bot's messages; failures are ignored (it is tidying up)."""
@@ -163,6 +171,19 @@ class BotContext:
             await self.client.edit_message_text(chat_id, message_id, text, **options)
         except Exception:  # not modified, deleted, flood: the edit is cosmetic
             return
+
+
+async def _waiting_once(send: Callable[[], Awaitable[T]]) -> T:
+    """``send()``; after a FloodWait of at most :data:`SAY_FLOOD_WAIT_CAP_S`, once more (the
+    client never sleeps, ``sleep_threshold=0``: we do)."""
+    try:
+        return await send()
+    except FloodWait as flood:
+        wait = float(flood.value or 0)
+        if wait > SAY_FLOOD_WAIT_CAP_S:
+            raise
+        await asyncio.sleep(wait)
+        return await send()
 
 
 def _formatting(entities: Sequence[TextEntity]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from bot.admin.commands import (
     NotACommand,
     NotForUs,
     Parsed,
+    ReportRequest,
     RescheduleRequest,
     RetryRequest,
     ScheduledRequest,
@@ -46,6 +47,7 @@ from bot.admin.handlers import (
     operation_buttons,
     operations,
     reactions,
+    report,
     retry,
     schedule,
     segments,
@@ -182,6 +184,7 @@ _SERVERS: dict[type, Callable[[BotContext, Message, Any], Awaitable[None]]] = {
     DeleteRequest: operations.on_delete,
     EditRequest: operations.on_edit,
     RetryRequest: retry.on_retry,
+    ReportRequest: report.on_report,
 }
 
 

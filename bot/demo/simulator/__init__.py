@@ -1,7 +1,9 @@
 """A Telegram simulator at the MTProto seam, for tests, the demo and benchmarks.
 
 ``TelegramSimulator`` is a hydrogram ``Client`` that answers raw requests in memory, so
-hydrogram's own request building and reply parsing run for real.
+hydrogram's own request building and reply parsing run for real. Documents the bot
+uploads (``send_document``) arrive whole: :attr:`ReceivedMessage.file` holds their name,
+mime type and bytes.
 
 May import: only hydrogram and :mod:`bot.demo.simulator`: it models Telegram, not us.
 """
@@ -14,6 +16,7 @@ from bot.demo.simulator.model import (
     CallbackAnswer,
     ReceivedMessage,
     SeenEntity,
+    SentFile,
     SimRpcError,
     UserState,
 )
@@ -25,6 +28,7 @@ __all__ = [
     "MEDIA_KINDS",
     "ReceivedMessage",
     "SeenEntity",
+    "SentFile",
     "SimRpcError",
     "TelegramSimulator",
     "UserState",

@@ -2,7 +2,9 @@
 
 The simulated part is the session, what hydrogram's ``Client.invoke`` hands a request to:
 everything above it (``Client.invoke``, ``fetch_peers`` into the client's real storage,
-parsing, the dispatcher) is hydrogram's own code, as with a real connection.
+parsing, the dispatcher) is hydrogram's own code, as with a real connection. So is
+the media session hydrogram's ``save_file`` opens for an upload
+(:mod:`bot.demo.simulator.uploads`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from hydrogram.errors import RPCError
 from hydrogram.raw.core import Bool, TLObject, Vector
 from hydrogram.session import Session
 
-from bot.demo.simulator import queries, sending
+from bot.demo.simulator import queries, sending, uploads
 from bot.demo.simulator.model import SimRpcError
 from bot.demo.simulator.store import decode
 from bot.demo.simulator.world import SimWorld
@@ -51,6 +53,8 @@ ROUTES: dict[type[TLObject], Answer] = {
     raw.functions.messages.SendMedia: sending.send_media,
     raw.functions.messages.SendMultiMedia: sending.send_multi_media,
     raw.functions.messages.ForwardMessages: sending.forward_messages,
+    raw.functions.upload.SaveFilePart: queries.save_file_part,
+    raw.functions.upload.SaveBigFilePart: queries.save_big_file_part,
 }
 #: Routes by constructor id, as a server reads a request: a class of another layer with
 #: the same constructor (a paid send with ``allow_paid_floodskip``) is answered too.
@@ -95,6 +99,22 @@ class SimulatedSession:
     ) -> Any:
         """Answer ``query``; ``retries``, ``timeout`` and ``sleep_threshold`` are ignored."""
         return await self.client.answer(query)
+
+
+class SimulatedMediaSession(SimulatedSession):
+    """The session hydrogram's ``save_file`` opens to upload a file (a media session of its
+    own, on a real connection): it answers from the same world, and has nothing to open
+    or close."""
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def stop(self) -> None:
+        """Nothing to close."""
+
+
+def _media_session(client: object) -> SimulatedMediaSession | None:
+    return SimulatedMediaSession(client) if isinstance(client, SimulatedClient) else None
 
 
 class SimulatedClient(Client):
@@ -215,3 +235,6 @@ class SimulatedClient(Client):
         directory = self.world.directory
         await self.storage.update_peers(directory.storage_rows(i for i in ids if i > 0))
         await self.fetch_peers([directory.raw_chat(i) for i in ids if i < 0])
+
+
+uploads.install(_media_session)

@@ -7,7 +7,7 @@ from typing import Any
 
 from hydrogram import raw
 
-from bot.demo.simulator.model import SimRpcError, access_hash_for
+from bot.demo.simulator.model import SentFile, SimRpcError, access_hash_for
 
 MEDIA_KINDS = ("photo", "video", "document", "audio", "voice", "animation", "sticker", "video_note")
 #: Kinds that ``copy_media_group`` can copy (and so may appear in albums).
@@ -62,14 +62,14 @@ class MediaRegistry:
     def __init__(self) -> None:
         self._photos: dict[int, raw.types.Photo] = {}
         self._documents: dict[int, tuple[str, raw.types.Document]] = {}
+        self._files: dict[int, SentFile] = {}
         self._next_id = 5_000_000_000_000_000_001
 
     def create(self, kind: str, date: int) -> Media:
         """Create a file of ``kind`` (one of :data:`MEDIA_KINDS`); return its message media."""
         if kind not in MEDIA_KINDS:
             raise ValueError(f"unknown media kind {kind!r}; expected one of {MEDIA_KINDS}")
-        media_id = self._next_id
-        self._next_id += 1
+        media_id = self._new_id()
         common: dict[str, Any] = {
             "id": media_id,
             "access_hash": access_hash_for(media_id),
@@ -87,6 +87,34 @@ class MediaRegistry:
         )
         self._documents[media_id] = (kind, document)
         return self._document_media(media_id)
+
+    def create_uploaded(self, file: SentFile, date: int) -> Media:
+        """A document of the bytes the bot uploaded (kept: :meth:`file_of` returns them)."""
+        media_id = self._new_id()
+        document = raw.types.Document(
+            id=media_id,
+            access_hash=access_hash_for(media_id),
+            file_reference=b"sim" + media_id.to_bytes(8, "big"),
+            date=date,
+            dc_id=_DC_ID,
+            mime_type=file.mime_type,
+            size=len(file.data),
+            attributes=[raw.types.DocumentAttributeFilename(file_name=file.name)],
+        )
+        self._documents[media_id] = ("document", document)
+        self._files[media_id] = file
+        return self._document_media(media_id)
+
+    def file_of(self, media: raw.base.MessageMedia | None) -> SentFile | None:
+        """The uploaded file a message carries, if it carries one."""
+        if isinstance(media, raw.types.MessageMediaDocument) and media.document is not None:
+            return self._files.get(media.document.id)
+        return None
+
+    def _new_id(self) -> int:
+        media_id = self._next_id
+        self._next_id += 1
+        return media_id
 
     def resolve(self, media: raw.base.InputMedia) -> tuple[str, Media]:
         """Map the input media of a send back to ``(kind, message media)``.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: One row of a keyboard as seen by the recipient: ``(button text, url or callback data)``.
 ButtonRow = tuple[tuple[str, str | None], ...]
@@ -67,6 +67,15 @@ class SeenEntity:
 
 
 @dataclass(frozen=True, slots=True)
+class SentFile:
+    """A file the bot uploaded and sent (a document): its name, mime type and bytes."""
+
+    name: str
+    mime_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ReceivedMessage:
     """What a chat received from the bot, as its member would see it.
 
@@ -86,6 +95,8 @@ class ReceivedMessage:
         reply_to_message_id: The message it replies to, if any.
         edited: The bot edited it after delivery (text and buttons are the latest).
         deleted: The bot deleted it after delivery.
+        file: A file the bot uploaded (``media`` is ``"document"``); None for the
+            simulator's own samples and for other media.
     """
 
     message_id: int
@@ -102,6 +113,7 @@ class ReceivedMessage:
     edited: bool = False
     deleted: bool = False
     entities: tuple[SeenEntity, ...] = ()
+    file: SentFile | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from hydrogram import raw
 
 from bot.demo.simulator.model import CallbackAnswer, SimRpcError
 from bot.demo.simulator.peers import is_channel
+from bot.demo.simulator.uploads import PARTS_MAX
 from bot.demo.simulator.world import (
     BOT_DELETE_WINDOW_S,
     SimWorld,
@@ -219,3 +220,15 @@ def set_bot_callback_answer(
         )
     )
     return True
+
+
+def save_file_part(world: SimWorld, query: raw.functions.upload.SaveFilePart) -> bool:
+    """``upload.SaveFilePart``: one part of a file of at most 10 MiB."""
+    return world.uploads.save(query.file_id, query.file_part, query.bytes)
+
+
+def save_big_file_part(world: SimWorld, query: raw.functions.upload.SaveBigFilePart) -> bool:
+    """``upload.SaveBigFilePart``: one part of a bigger file."""
+    if not 0 < query.file_total_parts <= PARTS_MAX:
+        raise SimRpcError(400, "FILE_PARTS_INVALID")
+    return world.uploads.save(query.file_id, query.file_part, query.bytes)

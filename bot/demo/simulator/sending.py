@@ -7,6 +7,7 @@ from hydrogram import raw
 from bot.demo.simulator.media import Media
 from bot.demo.simulator.model import SimRpcError
 from bot.demo.simulator.peers import is_channel, peer_of
+from bot.demo.simulator.uploads import uploaded_file
 from bot.demo.simulator.world import SimWorld, check_text
 
 functions = raw.functions.messages
@@ -49,11 +50,15 @@ def send_message(world: SimWorld, query: functions.SendMessage) -> raw.base.Upda
 
 
 def send_media(world: SimWorld, query: functions.SendMedia) -> raw.base.Updates:
-    """``messages.SendMedia``: one file the simulator created, with a caption."""
+    """``messages.SendMedia``: one file the simulator created, or a document the bot
+    uploaded, with a caption."""
     _immediate(query)
     chat_id = world.directory.chat_id_of(query.peer)
     world.admit(chat_id, [query.random_id], paid=_paid(query))
-    _, media = world.media.resolve(query.media)
+    if isinstance(query.media, raw.types.InputMediaUploadedDocument):
+        media = world.media.create_uploaded(uploaded_file(world.uploads, query.media), world.date())
+    else:
+        _, media = world.media.resolve(query.media)
     check_text(query.message, caption=True)
     message = world.compose(
         chat_id,

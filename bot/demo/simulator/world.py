@@ -21,6 +21,7 @@ from bot.demo.simulator.model import (
 )
 from bot.demo.simulator.peers import Directory, is_channel, peer_of
 from bot.demo.simulator.store import Inbox, MessageStore
+from bot.demo.simulator.uploads import UploadedParts
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -102,6 +103,7 @@ class SimWorld:
         self.store = MessageStore()
         self.inbox = Inbox()
         self.media = MediaRegistry()
+        self.uploads = UploadedParts()
         self.flood_waits = 0
         self.pts = 0
         self.callback_answers: list[CallbackAnswer] = []
@@ -253,4 +255,5 @@ class SimWorld:
             if isinstance(reply_to, raw.types.MessageReplyHeader)
             else None,
             entities=entities_of(message.entities),
+            file=self.media.file_of(message.media),
         )
