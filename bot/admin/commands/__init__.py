@@ -13,28 +13,32 @@ May import: :mod:`bot.delivery` (content values and errors); no I/O.
 
 from __future__ import annotations
 
-from bot.admin.commands.help import ADMIN_HELP, USAGE
-from bot.admin.commands.model import (
-    BroadcastRequest,
+from bot.admin.commands.by_id import (
     CancelRequest,
     DeleteRequest,
     EditRequest,
-    HelpRequest,
-    HistoryRequest,
-    Ignored,
-    Markup,
-    NotACommand,
-    NotForUs,
-    Parsed,
     ReportRequest,
-    Request,
-    RequestError,
     RescheduleRequest,
     RetryRequest,
+)
+from bot.admin.commands.help import ADMIN_HELP, USAGE
+from bot.admin.commands.model import (
+    BroadcastRequest,
+    HelpRequest,
+    HistoryRequest,
+    Markup,
+    RequestError,
     ScheduledRequest,
     SegmentsRequest,
     TestersRequest,
     TimezoneRequest,
+)
+from bot.admin.commands.parsed import (
+    Ignored,
+    NotACommand,
+    NotForUs,
+    Parsed,
+    Request,
     UnknownCommand,
     UsageError,
 )

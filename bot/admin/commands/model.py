@@ -1,4 +1,6 @@
-"""What a parsed admin command is: a typed request, a reason to ignore it, or a usage error.
+"""The admin's requests: ``/broadcast`` and the commands that name no broadcast, their
+errors and the form of a broadcast id (requests about one broadcast are in
+:mod:`bot.admin.commands.by_id`; what parsing gives, in :mod:`bot.admin.commands.parsed`).
 
 Requests are frozen values that check their own invariants, so a request built
 by a handler (say, with the text the admin sent after being asked) is as sound
@@ -174,103 +176,7 @@ class HistoryRequest:
             limit = f"The number of broadcasts must be 1-{HISTORY_MAX}, got {self.limit}."
             raise RequestError(limit)
         if self.broadcast_id is not None and not is_broadcast_id(self.broadcast_id):
-            raise RequestError(_not_an_id(self.broadcast_id))
-
-
-@dataclass(frozen=True, slots=True)
-class CancelRequest:
-    """``/broadcast_cancel``: cancel the broadcast with ``broadcast_id``.
-
-    Raises:
-        RequestError: On construction, if ``broadcast_id`` is not an id.
-    """
-
-    broadcast_id: str
-
-    def __post_init__(self) -> None:
-        if not is_broadcast_id(self.broadcast_id):
-            raise RequestError(_not_an_id(self.broadcast_id))
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteRequest:
-    """``/broadcast_delete``: delete every copy the broadcast ``broadcast_id`` sent.
-
-    Raises:
-        RequestError: On construction, if ``broadcast_id`` is not an id.
-    """
-
-    broadcast_id: str
-
-    def __post_init__(self) -> None:
-        if not is_broadcast_id(self.broadcast_id):
-            raise RequestError(_not_an_id(self.broadcast_id))
-
-
-@dataclass(frozen=True, slots=True)
-class EditRequest:
-    """``/broadcast_edit``: the new text (``message.text``; None: the replied-to message's),
-    its formatting and buttons (``message``: a plain :class:`BroadcastRequest`).
-
-    Raises:
-        RequestError: On construction, if ``broadcast_id`` is not an id.
-    """
-
-    broadcast_id: str
-    message: BroadcastRequest
-
-    def __post_init__(self) -> None:
-        if not is_broadcast_id(self.broadcast_id):
-            raise RequestError(_not_an_id(self.broadcast_id))
-
-
-@dataclass(frozen=True, slots=True)
-class RetryRequest:
-    """``/broadcast_retry``: send the broadcast ``broadcast_id`` again to those who did not
-    get it and still may.
-
-    Raises:
-        RequestError: On construction, if ``broadcast_id`` is not an id.
-    """
-
-    broadcast_id: str
-
-    def __post_init__(self) -> None:
-        if not is_broadcast_id(self.broadcast_id):
-            raise RequestError(_not_an_id(self.broadcast_id))
-
-
-@dataclass(frozen=True, slots=True)
-class ReportRequest:
-    """``/broadcast_report``: the chart and the CSV of the broadcast ``broadcast_id``.
-
-    Raises:
-        RequestError: On construction, if ``broadcast_id`` is not an id.
-    """
-
-    broadcast_id: str
-
-    def __post_init__(self) -> None:
-        if not is_broadcast_id(self.broadcast_id):
-            raise RequestError(_not_an_id(self.broadcast_id))
-
-
-@dataclass(frozen=True, slots=True)
-class RescheduleRequest:
-    """``/broadcast_reschedule``: move the scheduled broadcast ``broadcast_id`` to ``when``.
-
-    Raises:
-        RequestError: On construction, if ``broadcast_id`` is not an id or ``when`` is empty.
-    """
-
-    broadcast_id: str
-    when: str
-
-    def __post_init__(self) -> None:
-        if not is_broadcast_id(self.broadcast_id):
-            raise RequestError(_not_an_id(self.broadcast_id))
-        if not self.when.strip():
-            raise RequestError(f"Give the new time after the id, e.g. {self.broadcast_id} 18:00.")
+            raise RequestError(not_an_id(self.broadcast_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,59 +233,6 @@ class HelpRequest:
     """``/help``: show :data:`bot.admin.commands.ADMIN_HELP`."""
 
 
-@dataclass(frozen=True, slots=True)
-class NotACommand:
-    """Not one of our commands (plain text, ``/start``...): the admin bot ignores it."""
-
-
-@dataclass(frozen=True, slots=True)
-class NotForUs:
-    """A command addressed to another bot (``/broadcast@OtherBot``): ignore it."""
-
-    bot_username: str
-
-
-@dataclass(frozen=True, slots=True)
-class UnknownCommand:
-    """``/broadcast_schedul``: not ours, but looks like it; ``hint`` names the closest one.
-
-    A standalone bot answers it; a host bot may own such a command, so there it
-    is ignored like :class:`NotACommand`.
-    """
-
-    name: str
-    hint: str
-
-
-@dataclass(frozen=True, slots=True)
-class UsageError:
-    """The command is ours but malformed: ``message`` says why and ends with its usage line.
-
-    Plain text: send it with parsing disabled (hydrogram's default mode would
-    read ``--x--`` as underline and ``||x||`` as a spoiler).
-    """
-
-    message: str
-
-
-Request = (
-    BroadcastRequest
-    | HistoryRequest
-    | CancelRequest
-    | RescheduleRequest
-    | ScheduledRequest
-    | SegmentsRequest
-    | TimezoneRequest
-    | HelpRequest
-    | TestersRequest
-    | DeleteRequest
-    | EditRequest
-    | RetryRequest
-    | ReportRequest
-)
-Ignored = NotACommand | NotForUs | UnknownCommand
-Parsed = Request | Ignored | UsageError
-
-
-def _not_an_id(value: str) -> str:
+def not_an_id(value: str) -> str:
+    """The usage error for ``value`` where a broadcast id belongs."""
     return f"{quote(value)} is not a broadcast id; ids look like {BROADCAST_ID_EXAMPLE}."

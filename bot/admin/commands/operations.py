@@ -4,15 +4,19 @@ arguments in, a request out."""
 from __future__ import annotations
 
 from bot.admin.commands.broadcast import Formatting, parse_broadcast
-from bot.admin.commands.model import (
-    BROADCAST_ID_EXAMPLE,
-    BroadcastRequest,
+from bot.admin.commands.by_id import (
     DeleteRequest,
     EditRequest,
     ReportRequest,
-    Request,
-    RequestError,
     RetryRequest,
+)
+from bot.admin.commands.model import (
+    BROADCAST_ID_EXAMPLE,
+    BroadcastRequest,
+    RequestError,
+)
+from bot.admin.commands.parsed import (
+    Request,
 )
 from bot.delivery.errors import quote
 

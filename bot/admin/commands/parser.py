@@ -8,30 +8,34 @@ import re
 from collections.abc import Callable, Iterable
 
 from bot.admin.commands.broadcast import Formatting, parse_broadcast
+from bot.admin.commands.by_id import (
+    CancelRequest,
+    RescheduleRequest,
+)
 from bot.admin.commands.help import USAGE
 from bot.admin.commands.lexer import FLAG_WORD
 from bot.admin.commands.model import (
     BROADCAST_ID_EXAMPLE,
     HISTORY_MAX,
     TESTER_ACTIONS,
-    CancelRequest,
     HelpRequest,
     HistoryRequest,
-    NotACommand,
-    NotForUs,
-    Parsed,
-    Request,
     RequestError,
-    RescheduleRequest,
     ScheduledRequest,
     SegmentsRequest,
     TestersRequest,
     TimezoneRequest,
-    UnknownCommand,
-    UsageError,
     is_broadcast_id,
 )
 from bot.admin.commands.operations import parse_delete, parse_edit, parse_report, parse_retry
+from bot.admin.commands.parsed import (
+    NotACommand,
+    NotForUs,
+    Parsed,
+    Request,
+    UnknownCommand,
+    UsageError,
+)
 from bot.delivery.content import TextEntity, utf16_len
 from bot.delivery.errors import quote
 
