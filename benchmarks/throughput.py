@@ -34,7 +34,7 @@ from hydrogram.enums import ParseMode
 from hydrogram.errors import FloodWait
 
 from benchmarks.common import TEXT, audience_on, make_core, pipeline_broadcast, timed
-from bot.delivery.limiter import Throttle
+from bot.delivery.throttle import Throttle
 from bot.demo.audience import auto_concurrency
 from bot.demo.simulator import TelegramSimulator
 

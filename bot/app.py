@@ -16,11 +16,12 @@ from typing import Any, Protocol
 
 import hydrogram
 
-from bot.delivery.limiter import Clock, RateLimiter, Throttle
+from bot.delivery.limiter import Clock, RateLimiter
 from bot.delivery.outage import OutagePolicy
 from bot.delivery.pipeline import Pipeline
 from bot.delivery.ports import DeliveryLedger, PipelineConfig, Ports, WallClock
 from bot.delivery.service import BroadcastService, TestMode
+from bot.delivery.throttle import Throttle
 from bot.storage.admins import AdminPreferences
 from bot.storage.ledger import MongoDeliveryLedger
 from bot.storage.mongo import Database

@@ -8,7 +8,7 @@
   lost answer cannot deliver twice) and put FloodWait victims back at the front.
 
 Sending stops at once on a pause, a cancel, a stop or an unreachable database: the
-throttle lets its waiters go (:meth:`~bot.delivery.limiter.Throttle.interrupt`), so a
+throttle lets its waiters go (:meth:`~bot.delivery.throttle.Throttle.interrupt`), so a
 FloodWait of minutes does not hold a cancel back.
 """
 

@@ -16,11 +16,12 @@ from typing import Any, Protocol, runtime_checkable
 
 from bot.delivery.content import Content
 from bot.delivery.errors import SendError
-from bot.delivery.limiter import Clock, Sleep, Throttle
+from bot.delivery.limiter import Clock, Sleep
 from bot.delivery.model import BroadcastStatus, DeliveryStatus, Outcome, Tally
 from bot.delivery.operations import Operation
 from bot.delivery.outage import OutagePolicy
 from bot.delivery.policy import ContentGuard, ProgressSnapshot, RetryPolicy
+from bot.delivery.throttle import Throttle
 
 ProgressCallback = Callable[[ProgressSnapshot], Awaitable[None]]
 WallClock = Callable[[], datetime]

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.delivery.limiter import Backoff, RateLimiter, Throttle
+from bot.delivery.limiter import Backoff, RateLimiter
 from bot.delivery.policy import PauseClock
+from bot.delivery.throttle import Throttle
 
 
 def most_in_one_second(grants: list[float]) -> int:

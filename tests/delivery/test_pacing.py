@@ -5,7 +5,7 @@ A small discrete-event model stands for the network and Telegram: a send granted
 ``g`` arrives at ``g + up`` and is answered at ``g + up + down``; Telegram keeps a
 sliding one-second window of arrivals, as :mod:`bot.demo.simulator.limits` does, and
 answers FLOOD_WAIT (with a flood period) to the arrival that would overfill it. The
-gate is modelled as :class:`~bot.delivery.limiter.Throttle` behaves: one timer, woken
+gate is modelled as :class:`~bot.delivery.throttle.Throttle` behaves: one timer, woken
 late by ``lateness``, restarted when an answer or a FloodWait says so.
 """
 
