@@ -18,6 +18,7 @@ from hydrogram.types import InlineKeyboardMarkup, Message
 from bot.admin.handlers.pending import PendingInputs
 from bot.app import Core
 from bot.delivery.content import TextEntity
+from bot.delivery.errors import BroadcastNotFoundError
 from bot.delivery.model import as_utc
 from bot.delivery.service import Audience
 from bot.telegram.requests import message_entities
@@ -106,6 +107,15 @@ class BotContext:
             await self.on_schedules_changed()
         except Exception:
             log.exception("the scheduler could not sync now; its next sweep will")
+
+    async def named_broadcast(self, message: Message, broadcast_id: str) -> dict[str, Any] | None:
+        """The document of the broadcast an admin's command named, or None after
+        answering that there is no such broadcast."""
+        try:
+            return await self.core.store.get(broadcast_id)
+        except BroadcastNotFoundError:
+            await self.say(message.chat.id, f"No broadcast {broadcast_id}.", reply_to=message.id)
+            return None
 
     async def say(
         self,

@@ -63,10 +63,8 @@ async def on_cancel(ctx: BotContext, message: Message, request: CancelRequest) -
     """Cancel a queued or scheduled broadcast; ask first for one that is sending (or
     paused) and for a repeating schedule."""
     bid, chat_id = request.broadcast_id, message.chat.id
-    try:
-        before = await ctx.core.store.get(bid)
-    except BroadcastNotFoundError:
-        await ctx.say(chat_id, f"No broadcast {bid}.", reply_to=message.id)
+    before = await ctx.named_broadcast(message, bid)
+    if before is None:
         return
     question = cancel_question_text(before)
     if question is None:

@@ -134,10 +134,8 @@ async def _original(
     ctx: BotContext, message: Message, bid: str, verb: str
 ) -> dict[str, Any] | None:
     """The broadcast to act on, or None after telling the admin why not."""
-    try:
-        doc = await ctx.core.store.get(bid)
-    except BroadcastNotFoundError:
-        await ctx.say(message.chat.id, f"No broadcast {bid}.", reply_to=message.id)
+    doc = await ctx.named_broadcast(message, bid)
+    if doc is None:
         return None
     problem = await original_problem(ctx, doc, verb)
     if problem is not None:

@@ -19,7 +19,6 @@ from hydrogram.types import Message
 
 from bot.admin.commands import ReportRequest
 from bot.admin.handlers.context import BotContext
-from bot.delivery.errors import BroadcastNotFoundError
 from bot.delivery.events import event
 from bot.reports.build import ReportFiles, ReportSources, write_report
 from bot.reports.figures import report_problem
@@ -39,10 +38,8 @@ def sources(ctx: BotContext) -> ReportSources:
 async def on_report(ctx: BotContext, message: Message, request: ReportRequest) -> None:
     """Send the chart and the CSV of a broadcast, or say why there is none."""
     chat_id, bid = message.chat.id, request.broadcast_id
-    try:
-        doc = await ctx.core.store.get(bid)
-    except BroadcastNotFoundError:
-        await ctx.say(chat_id, f"No broadcast {bid}.", reply_to=message.id)
+    doc = await ctx.named_broadcast(message, bid)
+    if doc is None:
         return
     problem = report_problem(doc)
     if problem is not None:

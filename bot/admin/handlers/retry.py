@@ -37,10 +37,8 @@ def reruns(ctx: BotContext) -> Reruns:
 async def on_retry(ctx: BotContext, message: Message, request: RetryRequest) -> None:
     """Count who a retry would reach and ask before anything is changed."""
     chat_id, bid = message.chat.id, request.broadcast_id
-    try:
-        doc = await ctx.core.store.get(bid)
-    except BroadcastNotFoundError:
-        await ctx.say(chat_id, f"No broadcast {bid}.", reply_to=message.id)
+    doc = await ctx.named_broadcast(message, bid)
+    if doc is None:
         return
     problem = retry_problem(doc)
     if problem is not None:
