@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from bot.delivery.events import event
 from bot.delivery.model import as_utc
+from bot.delivery.tasks import stop_task
 from bot.storage.mongo import Collection
 
 log = logging.getLogger(__name__)
@@ -195,10 +196,7 @@ class Leadership:
 
     async def _cancel(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
 
     async def _renew_forever(self) -> None:
         while True:

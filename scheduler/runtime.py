@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from bot.delivery.events import event
 from bot.delivery.ports import WallClock
+from bot.delivery.tasks import stop_task
 from scheduler.book import Fired, Plan, ScheduleBook, plan
 from scheduler.jobs import JobScheduler
 from scheduler.lease import Leadership, Lease
@@ -229,10 +230,7 @@ class SchedulerRuntime:
         if self.on_standby is not None:  # first: another instance may be sending soon
             await self.on_standby()
         for task in (self._sweeper, self._watcher):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_task(task)
         self._sweeper = self._watcher = None
         async with self._lock:
             jobs, self.jobs = self.jobs, None

@@ -29,6 +29,7 @@ from bot.app import Core
 from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus, as_utc
 from bot.delivery.report import Summary, percent, person
+from bot.delivery.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -214,10 +215,7 @@ class StatusBoard:
     async def stop(self) -> None:
         """Stop the periodic updates."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
 
 
 def _waits(status: str, ahead: str | None) -> bool:

@@ -32,6 +32,7 @@ from bot.delivery.outage import OutageTooLongError
 from bot.delivery.ports import ProgressCallback
 from bot.delivery.report import Summary
 from bot.delivery.run import PAUSED
+from bot.delivery.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +111,7 @@ class BroadcastQueue:
     async def stop(self) -> None:
         """Stop the runner; a running broadcast stops cleanly and stays ``running``."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
         self._current = None
 
     async def submit(self, broadcast_id: str) -> int | None:

@@ -21,6 +21,7 @@ from typing import TextIO
 
 from bot.admin.install import SchedulerSetup, install
 from bot.delivery.ports import PipelineConfig
+from bot.delivery.tasks import stop_task
 from bot.demo import chatinput as typed
 from bot.demo.audience import (
     ADMIN_ID,
@@ -93,9 +94,7 @@ async def run_chat(
             try:
                 await Conversation(sim, screen, post, audience.blocked).run(lines)
             finally:
-                poller.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await poller
+                await stop_task(poller)
         finally:
             await bot.stop()
     finally:
