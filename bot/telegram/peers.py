@@ -27,8 +27,11 @@ log = logging.getLogger(__name__)
 
 #: Ids per ``users.GetUsers``: Telegram answers up to 200; 100 keeps each reply small.
 GET_USERS_BATCH = 100
-#: Peers kept in memory: many claimed batches, never a whole audience.
-MEMORY = 20_000
+#: Recipients kept in memory (peers here, placeholder values in ``personal``). The feed
+#: offers at most two snapshot batches (2 x 500) ahead of the sends, plus those in
+#: flight: this is well above that, never a whole audience. One forgotten early costs
+#: one look-up, not a failure.
+MEMORY = 4_096
 
 InputPeer = Any  # raw.types.InputPeerUser | InputPeerChat | InputPeerChannel
 

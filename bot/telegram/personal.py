@@ -21,13 +21,12 @@ from typing import Any
 
 from bot.delivery.errors import ContentError, ErrorCategory, SendError, StorageUnavailableError
 from bot.delivery.placeholders import Template, Values
+from bot.telegram.peers import MEMORY
 
 log = logging.getLogger(__name__)
 
 #: Loads recipients' values for a batch of ids, in one query: ``{user_id: {field: value}}``.
 ProfileLookup = Callable[[Sequence[int]], Awaitable[Mapping[int, Values]]]
-#: Recipients whose values are kept: a few claimed batches, never a whole audience.
-MEMORY = 20_000
 _NONE: Values = {}
 
 
