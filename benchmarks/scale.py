@@ -9,7 +9,7 @@ pipeline's peak memory, measured as :mod:`benchmarks.memory` does. Flat rate
 and memory, and a first delivery that does not wait for the audience, are what
 "scales" means here.
 
-    python -m benchmarks.scale [--sizes 2000 100000] [--rate 1000] [--json]
+    python -m benchmarks.scale [--sizes 2000 100000] [--rate 1000] [--sends N] [--json]
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import argparse
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from benchmarks.common import ADMIN, TEXT, make_core, simulated_audience
@@ -38,8 +40,14 @@ async def _first_delivery(sim: TelegramSimulator, started: float) -> float:
     return time.perf_counter() - started
 
 
-async def rate_and_first_delivery(users: int, rate: float, latency_ms: float) -> dict[str, Any]:
-    """One broadcast to ``users``: achieved rate and seconds to the first delivery."""
+async def rate_and_first_delivery(
+    users: int, rate: float, latency_ms: float, sends: int | None = None
+) -> dict[str, Any]:
+    """One broadcast to ``users``: achieved rate and seconds to the first delivery.
+
+    With ``sends``, the broadcast is cancelled once that many were delivered (a
+    million at 1000 msg/s takes 17 minutes) and the rate is theirs.
+    """
     db, sim, _ = await simulated_audience(
         users, telegram_limit=TELEGRAM_LIMIT, latency_ms=latency_ms, name="scale"
     )
@@ -50,13 +58,17 @@ async def rate_and_first_delivery(users: int, rate: float, latency_ms: float) ->
         started = time.perf_counter()
         first = asyncio.create_task(_first_delivery(sim, started))
         await core.service.start(bid, by=ADMIN)
-        summary = await core.service.run(bid)
+        run = asyncio.create_task(core.service.run(bid))
+        if sends is not None and sends < users:
+            await _cancel_after(sends, run, sim, partial(core.service.cancel, bid, by=ADMIN))
+        summary = await run
         first_delivery_s = await first
     finally:
         await sim.stop()
-    assert summary.sent == users, summary
+    assert summary.sent >= min(users, sends or users), summary
     return {
         "users": users,
+        "sent": summary.sent,
         "achieved_rate": round(summary.sent / summary.duration_s, 1),
         "first_delivery_s": round(first_delivery_s, 3),
         "duration_s": round(summary.duration_s, 1),
@@ -64,15 +76,26 @@ async def rate_and_first_delivery(users: int, rate: float, latency_ms: float) ->
     }
 
 
-async def measure(sizes: list[int], rate: float, latency_ms: float, memory: bool) -> dict[str, Any]:
+async def _cancel_after(
+    sends: int, run: asyncio.Task[Any], sim: TelegramSimulator, cancel: Callable[[], Awaitable[Any]]
+) -> None:
+    while not run.done() and sim.sent_total < sends:
+        await asyncio.wait([run], timeout=0.05)
+    if not run.done():
+        await cancel()
+
+
+async def measure(
+    sizes: list[int], rate: float, latency_ms: float, memory: bool, sends: int | None = None
+) -> dict[str, Any]:
     """Every figure for every size."""
     runs = []
     for users in sizes:
-        run = await rate_and_first_delivery(users, rate, latency_ms)
+        run = await rate_and_first_delivery(users, rate, latency_ms, sends)
         if memory:
             concurrency = auto_concurrency(rate, latency_ms)
             traced = await peak_during_broadcast(
-                users, rate, 2.0, latency_ms=latency_ms, concurrency=concurrency
+                users, rate, 2.0, latency_ms=latency_ms, concurrency=concurrency, sends=sends
             )
             run["peak_pipeline_bytes"] = traced["peak_bytes"]
         runs.append(run)
@@ -86,10 +109,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--no-memory", action="store_true", help="skip the traced runs")
+    parser.add_argument(
+        "--sends", type=int, default=0, help="cancel each broadcast after this many (0: send all)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = asyncio.run(
-        measure(sorted(args.sizes), args.rate, args.latency_ms, not args.no_memory)
+        measure(
+            sorted(args.sizes), args.rate, args.latency_ms, not args.no_memory, args.sends or None
+        )
     )
     if args.json:
         print(json.dumps(result))

@@ -215,7 +215,9 @@ class SimWorld:
     ) -> raw.base.Updates:
         """Store and record delivered messages; return the reply of the send."""
         updates: list[raw.base.Update] = []
-        self.random_ids.setdefault(chat_id, set()).update(random_ids)
+        # Its own ints, as a server keeps its own bytes: the caller's objects are never
+        # pinned (the memory benchmark counts what the bot's code keeps alive).
+        self.random_ids.setdefault(chat_id, set()).update(int(str(r)) for r in random_ids)
         for message, random_id in zip(messages, random_ids, strict=True):
             self.store.put(chat_id, message)
             self.inbox.add(self._received(chat_id, message))
