@@ -27,7 +27,7 @@ import gc
 import json
 import time
 import tracemalloc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,15 @@ class Held:
     top: int = 0
     at_quarter: int | None = None
     at_end: int | None = None
+    #: The lines holding the most at the peak's reading.
+    where: list[str] = field(default_factory=list)
+
+    def read(self, baseline: int) -> int:
+        """Read what is held now; keep it (and its lines) if it is the peak."""
+        now, lines = pipeline_bytes()
+        if now - baseline > self.top:
+            self.top, self.where = now - baseline, lines
+        return now - baseline
 
 
 async def _sample(
@@ -129,18 +138,16 @@ async def _sample(
     baseline: int,
     sample_s: float,
 ) -> tuple[Held, list[str]]:
-    held, where, pause = Held(), [], sample_s
+    held, pause = Held(), sample_s
     stopper = asyncio.create_task(_stop_after_window(run, core, bid, sim, window, held, baseline))
     while not run.done():
         await asyncio.wait([run], timeout=pause)
         started = time.perf_counter()
-        now, top = pipeline_bytes()
-        if now - baseline > held.top:
-            held.top, where = now - baseline, top
+        held.read(baseline)
         # A snapshot of millions of traces blocks the loop; keep that under ~10% of the run.
         pause = max(sample_s, 10 * (time.perf_counter() - started))
     await stopper
-    return held, where
+    return held, held.where
 
 
 async def _stop_after_window(
@@ -156,11 +163,9 @@ async def _stop_after_window(
     while not run.done():
         await asyncio.wait([run], timeout=WATCH_S)
         if held.at_quarter is None and sim.sent_total >= window // 4:
-            held.at_quarter = pipeline_bytes()[0] - baseline
-            held.top = max(held.top, held.at_quarter)
+            held.at_quarter = held.read(baseline)
         if sim.sent_total >= window:
-            held.at_end = pipeline_bytes()[0] - baseline
-            held.top = max(held.top, held.at_end)
+            held.at_end = held.read(baseline)
             if not run.done():
                 await core.service.cancel(bid, by=ADMIN)
             return

@@ -36,6 +36,8 @@ PAGE = 500
 FIRST_USER = 2_000_000
 TARGET = "target"  # the broadcast whose ledger the shapes read: always the same rows
 TARGET_ROWS = 4 * PAGE
+#: Pages are read after the 1000th user, and the target's rows are the first users.
+MIN_SIZE = max(TARGET_ROWS, 1000 + 2 * PAGE)
 COLLECTIONS = ("users", "deliveries", "broadcasts")
 
 
@@ -174,6 +176,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if min(args.sizes) < MIN_SIZE:
+        parser.error(f"every size must be at least {MIN_SIZE} (got {min(args.sizes)})")
     result = asyncio.run(measure(sorted(args.sizes)))
     if args.json:
         print(json.dumps(result))
