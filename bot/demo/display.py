@@ -103,9 +103,12 @@ def progress_line(snap: ProgressSnapshot) -> str:
     """One line of progress, e.g. ``[12s] 300/2,000 done (15%): 297 sent, 3 failed, ...``."""
     eta = f"about {duration_text(snap.eta_s)} left" if snap.eta_s is not None else "estimating"
     total = f"{snap.total:,}" + ("" if snap.total_known else "+")
+    share = f"/{total} done ({percent(snap.done, snap.total)})"
+    if not (snap.total_known or snap.total):
+        share = " done (counting the audience)"
     line = (
-        f"[{duration_text(snap.elapsed_s)}] {snap.done:,}/{total} done "
-        f"({percent(snap.done, snap.total)}): {snap.sent:,} sent, {snap.failed:,} failed"
+        f"[{duration_text(snap.elapsed_s)}] {snap.done:,}{share}: "
+        f"{snap.sent:,} sent, {snap.failed:,} failed"
     )
     if snap.unknown:
         line += f", {snap.unknown:,} in doubt"

@@ -62,6 +62,11 @@ def test_a_progress_line_says_when_the_database_is_down() -> None:
     assert line.endswith("(database unreachable since 12:00:05)")
 
 
+def test_before_the_audience_is_counted_the_line_says_so() -> None:
+    line = progress_line(snap(0, total=0, total_known=False, eta_s=None))
+    assert line == "[0s] 0 done (counting the audience): 0 sent, 0 failed; 25.0 msg/s, estimating"
+
+
 async def test_a_terminal_gets_the_status_message_and_a_bar_redrawn() -> None:
     out = Tty()
     display = make_display(out)
