@@ -38,10 +38,6 @@ async def rows(db: Database, bid: str) -> dict[int, dict[str, Any]]:
     return {r["user_id"]: r async for r in db["deliveries"].find({"broadcast_id": bid})}
 
 
-def copies(sim: TelegramSimulator, users: list[int]) -> dict[int, list[ReceivedMessage]]:
-    return {uid: sim.inbox(uid) for uid in users}
-
-
 async def reply_of(sim: TelegramSimulator, command: str) -> str:
     await sim.feed_message(ADMIN, command)
     return texts(sim)[-1]
