@@ -66,6 +66,7 @@ class Dispatch:
         self.outcomes: list[Outcome] = []
         self.helpers: list[asyncio.Task[None]] = []
         self.workers: list[asyncio.Task[None]] = []
+        self.tasks: list[asyncio.Task[None]] = []  # the run's own (BroadcastRun)
         self.outstanding = self.in_flight = self.flood_waits = self.unknown = self.done_before = 0
         self.closing = self.yielding = False
         self.stop_reason: str | None = None

@@ -37,7 +37,7 @@ from bot.delivery.report import Summary
 from bot.delivery.reruns import closing_fields
 
 if TYPE_CHECKING:
-    from bot.delivery.ports import PipelineConfig, Ports, PreparedMessage, ProgressCallback
+    from bot.delivery.ports import PreparedMessage
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +47,6 @@ PAUSED = "paused"
 
 class BroadcastRun(Dispatch):
     """State and tasks of one run; use :meth:`bot.delivery.pipeline.Pipeline.run`."""
-
-    def __init__(
-        self,
-        ports: Ports,
-        config: PipelineConfig,
-        broadcast_id: str,
-        progress: ProgressCallback | None,
-    ) -> None:
-        super().__init__(ports, config, broadcast_id, progress)
-        self.tasks: list[asyncio.Task[None]] = []
 
     async def execute(self) -> Summary:
         """Run to an end (see the module docstring) and return the summary."""
