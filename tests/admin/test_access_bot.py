@@ -193,27 +193,30 @@ async def test_queued_broadcast_cancelled_by_command_never_runs(
     sim: TelegramSimulator, db: Database, start: Start
 ) -> None:
     await start(rate=5)
+    # The first broadcast holds the sender: its last recipient's send is answered with a
+    # long FloodWait, so it cannot end (or yield, as a pause would) before it is cancelled.
+    sim.fail_next(USERS[-1], error_message="FLOOD_WAIT_60", error_code=420)
     first = await confirmation(sim, "/broadcast One")
     await press(sim, first, "Send now")
     doc = await running(sim, db, broadcast_id(first))
-    await press(sim, status_message(sim, doc), "Pause")
     second = await confirmation(sim, "/broadcast Two")
     await press(sim, second, "Send now")
     bid = broadcast_id(second)
 
     await sim.feed_message(ADMIN, f"/broadcast_cancel {bid}")
     await sim.feed_message(ADMIN, f"/broadcast_cancel {bid}")
-    await press(sim, status_message(sim, doc), "Resume")
-    await wait_status(db, broadcast_id(first), "completed")
-
     assert texts(sim)[-2:] == [
         f"🛑 Cancelled {bid}.",
         f"{bid} is already cancelled: nothing to cancel.",
     ]
+    await press(sim, status_message(sim, doc), "Cancel")
+    assert await press(sim, status_message(sim, doc), "Yes") == "🛑 Cancelled"
+    await wait_status(db, broadcast_id(first), "cancelled")
+
     queued = await db["broadcasts"].find_one({"_id": bid})
     assert status_message(sim, queued).text == f"🛑 Broadcast {bid} cancelled before it started."
-    for user in USERS:
-        assert texts(sim, user) == ["One"]
+    assert all("Two" not in texts(sim, user) for user in USERS)
+    assert texts(sim, USERS[-1]) == []  # the first was cancelled before it reached them
 
 
 def test_run_without_credentials_names_them_and_points_at_the_demo(

@@ -10,8 +10,10 @@ from bot.demo.simulator import ReceivedMessage, TelegramSimulator
 from bot.storage.mongo import Database
 from tests.botkit import (
     ADMIN,
+    as_awaitable,
     broadcast_id,
     confirmation,
+    eventually,
     last,
     press,
     running,
@@ -103,11 +105,15 @@ async def test_a_press_on_a_withdrawn_broadcast_is_answered_politely(
     sim: TelegramSimulator, db: Database, launch: Launch
 ) -> None:
     await seed(db, sim, USERS)
-    await launch(rate=5)  # 2 s of sending: time to cancel
+    await launch(rate=5)
+    # The last recipient's send is answered with a long FloodWait: the broadcast cannot
+    # end before the cancel, however slow the machine.
+    sim.fail_next(USERS[-1], error_message="FLOOD_WAIT_60", error_code=420)
     confirm = await confirmation(sim, REACT)
     await press(sim, confirm, "Send now")
     bid = broadcast_id(confirm)
     doc = await running(sim, db, bid)
+    await eventually(lambda: as_awaitable(any(sim.inbox(user) for user in USERS)))
     await press(sim, status_message(sim, doc), "Cancel")
     assert await press(sim, status_message(sim, doc), "Yes") == "🛑 Cancelled"
     await wait_status(db, bid, "cancelled")
