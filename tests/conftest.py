@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,30 +13,18 @@ from bot.admin.handlers import Timing
 from bot.admin.install import BroadcastBot, install
 from bot.delivery.ports import PipelineConfig
 from bot.demo.simulator import TelegramSimulator
-from bot.storage.inmemory import in_memory_database
 from bot.storage.mongo import Database
 from config.settings import Settings
 from scheduler.jobs import in_memory_job_store
 from tests.botkit import FAST, ShiftedClock
-from tests.support import ADMIN, quick_scheduler
+from tests.support import ADMIN, fresh_database, quick_scheduler
 
 
 @pytest.fixture
 async def db() -> AsyncIterator[Database]:
     """A fresh, empty database: mongomock by default, a real server with MONGO_TEST_URI."""
-    uri = os.environ.get("MONGO_TEST_URI")
-    if not uri:
-        yield in_memory_database()
-        return
-    from pymongo import AsyncMongoClient
-
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(uri, tz_aware=True)
-    name = f"bm_test_{uuid.uuid4().hex[:12]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    async with fresh_database() as database:
+        yield database
 
 
 @pytest.fixture

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -16,10 +19,30 @@ from bot.delivery.ports import PipelineConfig
 from bot.delivery.report import Summary
 from bot.delivery.service import Audience, TestMode
 from bot.demo.simulator import TelegramSimulator, UserState
+from bot.storage.inmemory import in_memory_database
 from bot.storage.mongo import Database
 from scheduler.runtime import RuntimeTiming
 
 ADMIN = 1_000_001
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(prefix: str = "test") -> AsyncIterator[Database]:
+    """A fresh, empty database: mongomock by default, a real server with MONGO_TEST_URI
+    (dropped afterwards)."""
+    uri = os.environ.get("MONGO_TEST_URI")
+    if not uri:
+        yield in_memory_database(f"{prefix}_{uuid.uuid4().hex[:8]}")
+        return
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    name = f"bm_{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
 
 
 def make_core(

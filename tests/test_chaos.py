@@ -16,8 +16,6 @@ import asyncio
 import contextlib
 import os
 import random
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +31,11 @@ from bot.delivery.service import Audience
 from bot.demo.simulator import TelegramSimulator, UserState
 from bot.storage.faulty import FaultyDatabase
 from bot.storage.faulty_plan import FaultPlan
-from bot.storage.inmemory import in_memory_database
 from bot.storage.mongo import Database
 from config.settings import Settings
 from scheduler.jobs import in_memory_job_store
 from tests.botkit import FAST
-from tests.support import ADMIN, make_core, quick_scheduler
+from tests.support import ADMIN, fresh_database, make_core, quick_scheduler
 
 EVENTS = ("outage", "flood", "pause", "stop", "cancel")
 OUTSIDERS = list(range(50, 60))  # known to Telegram, not in the users collection
@@ -65,23 +62,6 @@ scenarios = st.builds(
     ),
     seed=st.integers(0, 10_000),
 )
-
-
-@contextlib.asynccontextmanager
-async def fresh_database() -> AsyncIterator[Database]:
-    uri = os.environ.get("MONGO_TEST_URI")
-    if not uri:
-        yield in_memory_database(f"chaos_{uuid.uuid4().hex[:8]}")
-        return
-    from pymongo import AsyncMongoClient
-
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
-    name = f"bm_chaos_{uuid.uuid4().hex[:10]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 class World:
@@ -127,7 +107,7 @@ class World:
 
 async def play(scenario: Scenario) -> None:
     rng = random.Random(scenario.seed)
-    async with fresh_database() as db:
+    async with fresh_database("chaos") as db:
         sim = TelegramSimulator(
             telegram_limit=1000,
             chat_burst=1000,
