@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from bot.admin.handlers import Timing
 from bot.admin.install import BroadcastBot, install
@@ -18,6 +19,12 @@ from config.settings import Settings
 from scheduler.jobs import in_memory_job_store
 from tests.botkit import FAST, ShiftedClock
 from tests.support import ADMIN, fresh_database, quick_scheduler
+
+# Property tests draw the same examples on every run, so a run's outcome is the code's, not
+# the draw's. HYPOTHESIS_PROFILE=explore draws new ones (run it a few times after a change).
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture
