@@ -213,8 +213,9 @@ class Conversation:
         pressed = screen.button(n)
         late = pressed is None
         pressed = pressed or screen.gone_button(n)
-        if pressed is None:  # not a button: a number sent as text
-            await self._say(typed.Say(str(n)))
+        if pressed is None:
+            shown = ", ".join(screen.shown_buttons()) or "none"
+            screen.write(f'demo> no button [{n}] (shown: {shown}); ":say {n}" sends it as text')
             return
         times = " twice at once" if action.times > 1 else ""
         note = " (no longer shown: a late tap)" if late else ""

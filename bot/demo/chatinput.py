@@ -13,6 +13,7 @@ The syntax (shown in the banner and by ``:help``):
   the sample channel);
 - ``:comeback [N]``: N users (default 1) who had blocked the bot unblock it and
   write ``/start``, so a retry has someone to bring the broadcast to;
+- ``:say text``: ``text`` as it is (a bare number is a button press otherwise);
 - ``:help``: this list; ``/quit``: leave.
 """
 
@@ -36,6 +37,7 @@ In this demo:
   :file PATH [caption]      a file of this machine, sent as a document
   :forward [M]              forward message #M into the chat (alone: a channel post)
   :comeback [N]             N users who had blocked the bot come back (for a retry)
+  :say text                 text as it is, e.g. ":say 42" sends 42 (not a press)
   :help                     this list;  /quit or Ctrl-D to leave
 Any of these can follow ">M " to be a reply."""
 
@@ -155,22 +157,32 @@ def _colon(line: str, reply_to: int | None) -> Action:
     if name == "album":
         return _album(rest, reply_to)
     if name == "file":
-        path, _, caption = rest.partition(" ")
-        if not path:
-            return Mistake(":file takes a path, e.g. :file ./report.pdf")
-        return SendFile(path, caption.strip(), reply_to)
+        return _file(rest, reply_to)
     if name == "forward":
-        if not rest:
-            return Forward()
-        number = rest.removeprefix("#")
-        if not number.isdecimal():
-            return Mistake(":forward takes the number of a message, e.g. :forward 3")
-        return Forward(int(number))
+        return _forward(rest)
     if name == "comeback":
         return _come_back(rest)
     if name == "help":
         return Help()
+    if name == "say":
+        return Say(rest, reply_to) if rest else Mistake(":say takes the text to send")
     return Mistake(f"unknown :{name}; :help lists what there is")
+
+
+def _file(rest: str, reply_to: int | None) -> Action:
+    path, _, caption = rest.partition(" ")
+    if not path:
+        return Mistake(":file takes a path, e.g. :file ./report.pdf")
+    return SendFile(path, caption.strip(), reply_to)
+
+
+def _forward(rest: str) -> Action:
+    if not rest:
+        return Forward()
+    number = rest.removeprefix("#")
+    if not number.isdecimal():
+        return Mistake(":forward takes the number of a message, e.g. :forward 3")
+    return Forward(int(number))
 
 
 def _album(rest: str, reply_to: int | None) -> Action:

@@ -79,6 +79,10 @@ class ChatScreen:
         """Button ``n`` of a message that no longer shows it (a late double tap presses it)."""
         return self._gone.get(n)
 
+    def shown_buttons(self) -> list[str]:
+        """``[N] label`` of every button shown, in number order."""
+        return [f"[{n}] {self._labels.get(n, '')}".rstrip() for n in sorted(self._pressable)]
+
     def label(self, n: int) -> str:
         """The text of button ``n``."""
         return self._labels.get(n, f"[{n}]")

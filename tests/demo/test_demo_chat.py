@@ -80,6 +80,8 @@ async def walk(chat: Chat) -> None:
     button = await chat.say("/broadcast Twice?", SEND_NOW)
     await chat.say(f"{button} {button}", r"(This broadcast has already started\.)")
     await chat.expect("✅ BROADCAST COMPLETED")
+    await chat.say("99", r"demo> no button \[99\] \(shown: (.*)\); \":say 99\" sends it as text")
+    await chat.say(":say 99", r"you #(\d+)> 99\n")
 
 
 async def test_every_readme_path_can_be_walked_in_the_chat() -> None:
@@ -192,6 +194,8 @@ async def test_edits_redraw_in_place_on_a_terminal_and_below_elsewhere() -> None
         (":forward", Forward()),
         (":forward #7", Forward(7)),
         (":help", Help()),
+        (":say 42", Say("42")),
+        (">5 :say 7 days", Say("7 days", reply_to=5)),
         ("/quit", Quit()),
         ("", None),
     ],
@@ -212,6 +216,7 @@ def test_typed_lines_read_as_actions(line: str, action: object) -> None:
         (">3 :forward 2", ":forward cannot be a reply"),
         (":file", ":file takes a path"),
         (":gif", "unknown :gif"),
+        (":say", ":say takes the text to send"),
     ],
 )
 def test_mistyped_lines_say_what_was_expected(line: str, says: str) -> None:
