@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Core
-from bot.delivery.errors import BroadcastError, StorageUnavailableError
+from bot.delivery.errors import StorageUnavailableError
 from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus, as_utc
 from bot.delivery.outage import OutageTooLongError
@@ -41,14 +41,6 @@ StatusFactory = Callable[[dict[str, Any]], Awaitable[ProgressCallback | None]]
 Notice = Callable[[str, str], Awaitable[None]]
 Moved = Callable[[list[str], str | None], Awaitable[None]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class NotQueuedError(BroadcastError, ValueError):
-    """A broadcast was expected in the queue but is not (kept for callers that insist)."""
-
-    def __init__(self, broadcast_id: str) -> None:
-        super().__init__(f"broadcast {broadcast_id} is not queued")
-        self.broadcast_id = broadcast_id
 
 
 class BroadcastQueue:

@@ -48,7 +48,7 @@ also stand alone on the first line with the message below, or alone in a reply.
 /broadcast_history [N | ID] - the last N broadcasts (default {HISTORY_DEFAULT}, \
 at most {HISTORY_MAX}), or one broadcast by its id.
 /broadcast_cancel ID - cancel a running, paused, queued or scheduled broadcast, or a \
-whole repeating schedule (asks first when it is sending or repeats).
+whole repeating schedule (asks first when it is sending, paused or repeats).
 /broadcast_testers [add ID... | remove ID...] - the testers who get --test broadcasts: \
 list them, add or remove some.
 /broadcast_delete ID - delete a sent broadcast from every chat it reached (albums \
