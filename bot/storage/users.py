@@ -17,6 +17,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from bot.delivery.recipients import user_id_of
 from bot.storage.mongo import Collection, Database, aggregate
 from bot.storage.outage import outages_translated
 from segments.model import FieldMap
@@ -115,9 +116,9 @@ class MongoUserDirectory:
         if not user_ids:
             return []
         f = self.fields
-        query = {f.user_id: {"$in": list(user_ids)}, f.bot_blocked_at: None, f.deactivated_at: None}
+        query = {f.user_id: stored_forms(user_ids), f.bot_blocked_at: None, f.deactivated_at: None}
         cursor = self.docs.find(query, {f.user_id: 1})
-        return [doc[f.user_id] async for doc in cursor]
+        return list({_as_id(doc[f.user_id]): None async for doc in cursor})
 
     async def count(self, query: dict[str, Any]) -> int:
         """How many users match ``query`` now."""
@@ -132,9 +133,9 @@ class MongoUserDirectory:
         key = self.fields.user_id
         stored = {name: getattr(self.fields, name) for name in names}
         projection = {key: 1, **{field: 1 for field in stored.values()}}
-        cursor = self.docs.find({key: {"$in": list(user_ids)}}, projection)
+        cursor = self.docs.find({key: stored_forms(user_ids)}, projection)
         return {
-            doc[key]: {name: doc.get(field) for name, field in stored.items()}
+            _as_id(doc[key]): {name: doc.get(field) for name, field in stored.items()}
             async for doc in cursor
         }
 
@@ -160,7 +161,7 @@ class MongoUserDirectory:
         for field, ids in marks:
             if ids:
                 await self.docs.update_many(
-                    {self.fields.user_id: {"$in": list(ids)}}, {"$set": {field: at}}
+                    {self.fields.user_id: stored_forms(ids)}, {"$set": {field: at}}
                 )
                 for listener in self._on_marked:
                     listener(ids)
@@ -204,3 +205,16 @@ class MongoUserDirectory:
         f = self.fields
         doc = await self.docs.find_one({f.user_id: user_id, f.terms_accepted: True}, {"_id": 1})
         return doc is not None
+
+
+def stored_forms(user_ids: Sequence[int]) -> dict[str, list[int | str]]:
+    """``$in`` these users however a host stored their id: a number (int, Int64 and a
+    float compare as numbers) or a string of digits (see ``bot.delivery.recipients``)."""
+    return {"$in": [*user_ids, *(str(uid) for uid in user_ids)]}
+
+
+def _as_id(stored: Any) -> int:
+    """The user id of a document ``stored_forms`` matched (so it is one)."""
+    found = user_id_of(stored)
+    assert isinstance(found, int), stored
+    return found

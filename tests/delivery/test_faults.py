@@ -20,7 +20,7 @@ from pymongo.errors import CursorNotFound
 from bot.delivery.content import CopyContent
 from bot.delivery.outage import OutagePolicy, OutageTooLongError
 from bot.delivery.policy import ProgressSnapshot, RetryPolicy
-from bot.demo.simulator import TelegramSimulator
+from bot.demo.simulator import TelegramSimulator, UserState
 from bot.demo.simulator.client import raise_rpc
 from bot.storage.faulty import FaultyDatabase
 from bot.storage.faulty_plan import FaultPlan
@@ -232,10 +232,12 @@ async def test_user_ids_stored_as_text_or_floats_are_sent_the_rest_skipped_with_
     db: Database, sim: TelegramSimulator
 ) -> None:
     sim.add_users([101, 102, 103, 104])
+    sim.add_user(105, UserState.BLOCKED)
     await db["users"].insert_many(
         [
             {"user_id": 101},
             {"user_id": "102"},
+            {"user_id": "105"},
             {"user_id": 103.0},
             {"user_id": Int64(104)},
             {"user_id": "alice"},
@@ -249,7 +251,7 @@ async def test_user_ids_stored_as_text_or_floats_are_sent_the_rest_skipped_with_
     bid, summary = await broadcast(core)
 
     assert receipts(sim, [101, 102, 103, 104]) == dict.fromkeys([101, 102, 103, 104], 1)
-    assert (summary.total, summary.sent, summary.failed, summary.skipped) == (8, 4, 0, 4)
+    assert (summary.total, summary.sent, summary.failed, summary.skipped) == (9, 4, 1, 4)
     assert summary.sent + summary.failed + summary.skipped == summary.total
     assert summary.skipped_reasons == {
         "text that is not a user id": 1,
@@ -260,6 +262,8 @@ async def test_user_ids_stored_as_text_or_floats_are_sent_the_rest_skipped_with_
     doc = await core.store.get(bid)
     assert doc["skipped"]["count"] == doc["skipped_count"] == 4
     assert "'alice'" in doc["skipped"]["examples"]
+    # The blocked mark finds the user however the id is stored.
+    assert (await db["users"].find_one({"user_id": "105"}))["bot_blocked_at"] is not None
 
 
 async def test_progress_shows_the_outage_since_when(db: Database, sim: TelegramSimulator) -> None:
