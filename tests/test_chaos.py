@@ -1,13 +1,13 @@
 """Chaos: broadcasts of a few hundred users under random schedules of faults.
 
 Each example installs the bot on a simulated Telegram that loses answers after
-delivering and answers FLOOD_WAIT, over a database whose operations fail at random
-and go down for a while; meanwhile an admin pauses and resumes, cancels, and the
-bot is stopped and installed afresh on the same database. Whatever happened, the
-simulator's record and MongoDB must show: every reachable targeted user got the
-message exactly once (at most once if cancelled), nobody outside the target got
-it, ``sent + failed + skipped == total``, nobody left in doubt, the right final
-status, and no broadcast left ``running`` without a sender.
+delivering, answers FLOOD_WAIT and fails transiently, over a database whose
+operations fail at random and go down for a while; meanwhile an admin pauses and
+resumes, cancels, and the bot is stopped and installed afresh on the same
+database. Whatever happened, the simulator's record and MongoDB must show: every
+reachable targeted user got the message exactly once (at most once if cancelled),
+nobody outside the target got it, ``sent + failed + skipped == total``, nobody left
+in doubt, the right final status, and no broadcast left ``running`` without a sender.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import contextlib
 import os
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.admin.handlers import Timing
@@ -37,7 +38,7 @@ from scheduler.jobs import in_memory_job_store
 from tests.botkit import FAST
 from tests.support import ADMIN, fresh_database, make_core, quick_scheduler
 
-EVENTS = ("outage", "flood", "pause", "stop", "cancel")
+EVENTS = ("outage", "flood", "transient", "pause", "stop", "cancel")
 OUTSIDERS = list(range(50, 60))  # known to Telegram, not in the users collection
 
 
@@ -163,6 +164,10 @@ async def inject(world: World, scenario: Scenario, bid: str, rng: random.Random)
                 error_message="FLOOD_WAIT_1",
                 error_code=420,
             )
+        elif event == "transient":  # fails twice on the server, then once before sending
+            first, second = rng.sample(range(1000, 1000 + scenario.users), 2)
+            world.sim.fail_next(first, error_message="RPC_CALL_FAIL", error_code=500, times=2)
+            world.sim.fail_next(second, exception=TimeoutError("Request timed out"))
         elif event == "stop":
             await world.stop_and_reinstall()
         else:
@@ -236,13 +241,20 @@ async def check(
     assert running == 0, "a broadcast was left running"
 
 
+# Every kind of event in one run, and again with a cancel: whatever the draw, CI plays each.
+EVERYTHING = ((0.1, "outage"), (0.2, "flood"), (0.3, "transient"), (0.4, "pause"), (0.8, "stop"))
+
+
 @pytest.mark.timeout(1800)
 @settings(
     max_examples=int(os.environ.get("CHAOS_EXAMPLES", "8")),
-    deadline=None,
+    # Bounded per example (a broadcast must finish within finished()'s 45 s anyway).
+    deadline=timedelta(seconds=120),
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(scenario=scenarios)
+@example(scenario=Scenario(200, 5, 0.05, 0.01, EVERYTHING, seed=1))
+@example(scenario=Scenario(200, 5, 0.05, 0.01, (*EVERYTHING, (1.0, "cancel")), seed=2))
 def test_every_promise_holds_under_chaos(scenario: Scenario) -> None:
     asyncio.run(play(scenario))
