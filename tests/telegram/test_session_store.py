@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import stat
 import struct
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +93,27 @@ def test_a_session_store_needs_its_location(db: Database) -> None:
         MongoSessionStorage("bot", db["telegram_peers"], store="mongo")
     with pytest.raises(ValueError, match="'file' or 'mongo'"):
         session_storage("bot", db, store="disk")  # type: ignore[arg-type]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_session_files_are_ignored_by_git(db: Database, tmp_path: Path) -> None:
+    """SESSION_DIR defaults to the checkout: neither the session file (an auth key, a
+    credential) nor its temporary while saving may be committed by a ``git add .``."""
+    made = session_storage("broadcast_manager", db, session_dir=tmp_path)
+    await made.open()
+    await made.auth_key(bytes(256))
+    await made.close()
+    assert not_ignored_by_git(tmp_path) == []
+
+
+def not_ignored_by_git(folder: Path) -> list[str]:
+    """The files of ``folder``, and the temporary a save renames over each, that this
+    checkout's .gitignore would let ``git add`` take."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    names = [p.name for p in folder.iterdir()]
+    names += [f".{name}.k3j_x9.tmp" for name in names]  # what _write_private writes first
+    check = ["git", "check-ignore", "--no-index", "-q"]
+    return [n for n in names if subprocess.run([*check, n], cwd=ROOT, check=False).returncode]
