@@ -239,7 +239,8 @@ class Conversation:
             for mid, (kind, caption) in zip(ids, items, strict=True):
                 screen.said(_described(f"{kind}, album", caption, action.reply_to), mid)
         elif isinstance(action, typed.SendFile):
-            caption = action.caption or _file_caption(action.path)
+            described = _file_caption(action.path)  # checked even with a caption
+            caption = f"{action.caption}\n{described}" if action.caption else described
             mid = await sim.feed_message(
                 ADMIN_ID, caption, media="document", reply_to_message_id=action.reply_to
             )

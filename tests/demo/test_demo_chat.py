@@ -12,6 +12,7 @@ import io
 import os
 import re
 import sys
+from argparse import Namespace
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -68,6 +69,30 @@ class Chat:
         await self.say(button, r"(✅ BROADCAST COMPLETED)")
 
 
+async def chat_with(
+    args: Namespace,
+    sim: TelegramSimulator,
+    admin: Callable[[Chat], Awaitable[None]],
+    within_s: float,
+) -> str:
+    """Run the chat with a scripted admin; return the screen. A failing admin stops the
+    chat too (a task group), so its clients are closed and the test process can exit."""
+    out, typed = io.StringIO(), asyncio.Queue[str]()
+
+    async def lines() -> AsyncIterator[str]:
+        while (line := await typed.get()) != "/quit":
+            yield line
+
+    async def scripted() -> None:
+        await admin(Chat(typed.put, out.getvalue))
+        await typed.put("/quit")
+
+    async with asyncio.timeout(within_s), asyncio.TaskGroup() as tasks:
+        tasks.create_task(run_chat(args, lines(), out, sim=sim))
+        tasks.create_task(scripted())
+    return out.getvalue()
+
+
 async def walk(chat: Chat) -> None:
     """Every path of the README, typed."""
     await chat.expect("Any of these can follow")
@@ -87,20 +112,8 @@ async def walk(chat: Chat) -> None:
 async def test_every_readme_path_can_be_walked_in_the_chat() -> None:
     args = parse_args(CLI.split())
     sim = TelegramSimulator(telegram_limit=1000, chat_burst=1000)
-    out, typed = io.StringIO(), asyncio.Queue[str]()
+    shown = await chat_with(args, sim, walk, within_s=30)
 
-    async def lines() -> AsyncIterator[str]:
-        while (line := await typed.get()) != "/quit":
-            yield line
-
-    async def admin() -> None:
-        await walk(Chat(typed.put, out.getvalue))
-        await typed.put("/quit")
-
-    async with asyncio.timeout(30):
-        await asyncio.gather(run_chat(args, lines(), out, sim=sim), admin())
-
-    shown = out.getvalue()
     assert "bot (toast)> 🚀 Confirmed" in shown
     active = split_audience(args.users, args.blocked, args.deactivated, args.seed).active
     for user in active:
@@ -113,6 +126,28 @@ async def test_every_readme_path_can_be_walked_in_the_chat() -> None:
             (None, False, "Twice?"),
         ], user
     assert len({m.grouped_id for m in sim.inbox(active[0])[1:3]}) == 1
+
+
+async def test_a_local_file_is_sent_with_its_name_and_size_and_a_missing_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "q3.pdf"
+    report.write_bytes(b"%PDF" * 300)
+    sim = TelegramSimulator(telegram_limit=1000, chat_burst=1000)
+
+    async def admin(chat: Chat) -> None:
+        await chat.expect("Any of these can follow")
+        await chat.say(f":file {tmp_path}/gone.pdf Figures", r"demo> (no such file: \S+)")
+        sent = await chat.say(f":file {report} Q3 figures", r"you #(\d+)> \[document\] Q3")
+        await chat.broadcast(f">{sent} /broadcast", "Copy of a document")
+
+    screen = await chat_with(parse_args(CLI.split()), sim, admin, within_s=30)
+
+    assert "Q3 figures\nq3.pdf (1,200 bytes)" in screen
+    args = parse_args(CLI.split())
+    for user in split_audience(args.users, args.blocked, args.deactivated, args.seed).active:
+        received = [(m.media, m.text) for m in sim.inbox(user)]
+        assert received[-1] == ("document", "Q3 figures\nq3.pdf (1,200 bytes)"), user
 
 
 async def test_a_piped_session_walks_every_path() -> None:

@@ -3,23 +3,20 @@ would, with the ids and numbers read from the chat."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from PIL import Image
 
 from bot.demo.audience import split_audience
-from bot.demo.chat import run_chat
 from bot.demo.chatinput import ComeBack, Mistake, read_line
 from bot.demo.chatscreen import ChatScreen
 from bot.demo.cli import parse_args
 from bot.demo.simulator import TelegramSimulator
 from bot.reports.chart import SIZE_PX
-from tests.demo.test_demo_chat import SEND_NOW, Chat
+from tests.demo.test_demo_chat import SEND_NOW, Chat, chat_with
 
 CLI = "--users 100 --rate 1000 --telegram-limit 1000 --latency-ms 0 --interactive"
 
@@ -62,19 +59,12 @@ def read_report(chart: Path, ledger: Path) -> tuple[tuple[int, int], list[dict[s
 async def test_delete_edit_retry_and_report_can_be_walked_in_the_chat() -> None:
     args = parse_args(CLI.split())
     sim = TelegramSimulator(telegram_limit=1000, chat_burst=1000)
-    out, typed = io.StringIO(), asyncio.Queue[str]()
     walked: dict[str, str] = {}
 
-    async def lines() -> AsyncIterator[str]:
-        while (line := await typed.get()) != "/quit":
-            yield line
+    async def admin(chat: Chat) -> None:
+        walked.update(await walk(chat))
 
-    async def admin() -> None:
-        walked.update(await walk(Chat(typed.put, out.getvalue)))
-        await typed.put("/quit")
-
-    async with asyncio.timeout(40):
-        await asyncio.gather(run_chat(args, lines(), out, sim=sim), admin())
+    await chat_with(args, sim, admin, within_s=40)
 
     chart, ledger = Path(walked["chart"]), Path(walked["ledger"])
     try:
