@@ -156,6 +156,26 @@ async def test_while_the_database_is_down_nobody_sees_its_internals(
     assert not texts(sim, ADMIN)[-1].startswith("⚠️")
 
 
+async def test_a_button_pressed_while_the_database_is_down_is_answered_and_changes_nothing(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    await seed(db, sim, USERS)
+    plan = FaultPlan(clock=asyncio.get_running_loop().time)
+    await launch(database=FaultyDatabase(db, plan))
+    confirm = await confirmation(sim, "/broadcast Pressed while down")
+    plan.outage(collections=["broadcasts"])
+
+    answer = await press(sim, confirm, "Send now")
+
+    assert answer == "⚠️ That did not work; nothing was changed."  # the spinner stops
+    assert texts(sim, ADMIN)[-1].startswith("⚠️ The database cannot be reached")
+    plan.heal()
+    stored = await db["broadcasts"].find_one({"_id": broadcast_id(confirm)})
+    assert stored is not None
+    assert stored["status"] == "draft"
+    assert copies(sim, "Pressed while down") == [0] * len(USERS)
+
+
 async def test_a_start_during_a_database_blip_waits_it_out(
     sim: TelegramSimulator, db: Database, launch: Launch
 ) -> None:

@@ -71,6 +71,7 @@ DATABASE_DOWN = (
     "⚠️ The database cannot be reached right now; nothing was changed. "
     "Try again in a minute. " + LOG_HINT
 )
+PRESS_FAILED = "⚠️ That did not work; nothing was changed."
 ASK_DROPPED = "ℹ️ The broadcast that was waiting for your message is dropped: nothing was stored."
 
 
@@ -85,7 +86,11 @@ def handlers(ctx: BotContext, *, all_callbacks: bool = False) -> list[Any]:
         await _guarded(ctx, message.chat.id, handle_message(ctx, message))
 
     async def on_callback(client: hydrogram.Client, query: CallbackQuery) -> None:
-        await _guarded(ctx, query.from_user.id, handle_callback(ctx, query))
+        if not await _guarded(ctx, query.from_user.id, handle_callback(ctx, query)):
+            # the button's spinner stops at once; a query answered before the failure
+            # refuses a second answer, which changes nothing
+            with contextlib.suppress(Exception):
+                await query.answer(PRESS_FAILED)
         # hydrogram 0.2.0 runs every matching handler of every group: a query is
         # answered once, so the host bot's handlers must not see ours.
         raise hydrogram.StopPropagation
@@ -101,8 +106,9 @@ def _is_ours(data: str | bytes | None) -> bool:
     return isinstance(data, str) and data.startswith(CALLBACK_PREFIX)
 
 
-async def _guarded(ctx: BotContext, chat_id: int, work: Any) -> None:
-    """Run a handler; a failure is logged in full and told briefly, without internals.
+async def _guarded(ctx: BotContext, chat_id: int, work: Any) -> bool:
+    """Run a handler; whether it succeeded. A failure is logged in full and told
+    briefly, without internals.
 
     Nobody sees exception texts (host names, queries): admins learn what kind of
     trouble it is, everyone else that it did not work.
@@ -121,6 +127,8 @@ async def _guarded(ctx: BotContext, chat_id: int, work: Any) -> None:
             await ctx.say(chat_id, failure_text(error, admin=admin))
         except Exception:
             log.exception("could not report the failure")
+        return False
+    return True
 
 
 def failure_text(error: Exception, *, admin: bool) -> str:
