@@ -11,11 +11,14 @@ hydrogram client uses is chosen with ``--storage``:
 - ``unprotected``: hydrogram's ``SQLiteStorage`` as it is (``build_core``'s wrapper
   removed), for comparison.
 
-Every reply's users and chats go to the storage (``fetch_peers``), as hydrogram's own
-``Client.invoke`` does; ``--no-fetch-peers`` leaves that to the simulator.
+Sends never touch the storage after Telegram answers (``invoke_once``: no
+``fetch_peers``), but recipients are looked up in it before. With ``--cold`` the
+session starts empty, as a new session or an imported audience does: the pipeline
+asks Telegram (``users.GetUsers``) and writes what it learns to the storage while
+other batches read from it, the storage's most concurrent use.
 
     python -m benchmarks.repeat_broadcast [--runs 50] [--users 3000] [--storage default]
-        [--rate 1000] [--latency-ms 20] [--no-fetch-peers] [--json]
+        [--rate 1000] [--latency-ms 20] [--cold] [--json]
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ import json
 import tempfile
 import time
 from typing import Any
-
-from hydrogram.raw.core import TLObject
 
 from benchmarks.common import ADMIN, FIRST_USER, make_core, pipeline_broadcast
 from bot.app import utc_now
@@ -40,24 +41,16 @@ from bot.telegram.session import session_storage
 STORAGES = ("default", "mongo", "unprotected")
 
 
-class FetchingSimulator(TelegramSimulator):
-    """The simulator, recording every reply's peers in the storage as ``Client.invoke`` does."""
-
-    async def invoke(self, query: TLObject, *args: Any, **kwargs: Any) -> Any:
-        """The simulator's answer, after ``fetch_peers`` on its users and chats."""
-        reply = await super().invoke(query, *args, **kwargs)
-        await self.fetch_peers(getattr(reply, "users", []))
-        await self.fetch_peers(getattr(reply, "chats", []))
-        return reply
-
-
 async def one_run(args: argparse.Namespace) -> dict[str, Any]:
     """One broadcast to ``args.users`` fresh simulated users; its outcome."""
     users, storage, rate, latency_ms = args.users, args.storage, args.rate, args.latency_ms
     db = in_memory_database("repeat")
-    simulator = TelegramSimulator if args.no_fetch_peers else FetchingSimulator
-    sim = simulator(
-        "repeat", telegram_limit=1000, latency_ms=latency_ms, latency_jitter_ms=latency_ms / 5
+    sim = TelegramSimulator(
+        "repeat",
+        telegram_limit=1000,
+        latency_ms=latency_ms,
+        latency_jitter_ms=latency_ms / 5,
+        cold=args.cold,
     )
     with tempfile.TemporaryDirectory() as session_dir:
         if storage == "mongo":
@@ -120,7 +113,7 @@ async def repeat(args: argparse.Namespace) -> dict[str, Any]:
                 f"  ({run['duration_s']} s)",
                 flush=True,
             )
-    names = ("users", "storage", "rate", "latency_ms", "no_fetch_peers")
+    names = ("users", "storage", "rate", "latency_ms", "cold")
     settings = {name: getattr(args, name) for name in names}
     return {"settings": settings, "summary": verdict(runs), "per_run": runs}
 
@@ -133,7 +126,7 @@ def main() -> None:
     parser.add_argument("--storage", choices=STORAGES, default="default")
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--no-fetch-peers", action="store_true")
+    parser.add_argument("--cold", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = asyncio.run(repeat(args))
@@ -144,7 +137,8 @@ def main() -> None:
     ok = summary["all_sent"] and summary["none_unknown"] and summary["none_twice"]
     clean = "every eligible recipient sent, nothing unknown, nobody twice, in every run"
     print(
-        f"{summary['runs']} runs of {args.users} recipients, storage {args.storage}: "
+        f"{summary['runs']} runs of {args.users} recipients, storage {args.storage}"
+        f"{', cold session' if args.cold else ''}: "
         f"{clean if ok else 'NOT every run was clean'}"
         f" (failed {summary['failed_total']}, unknown {summary['unknown_total']}, "
         f"runs with failures {summary['runs_with_failures']})"
