@@ -50,7 +50,9 @@ class EditContent:
 
     ``original`` is what ``of`` sent (whether a copy is a text, a caption, which item
     of an album carries the caption); ``text`` the new text or caption, formatted, with
-    the buttons the copies get (none: the keyboard goes, as Telegram's edits do).
+    the URL buttons given for the copies. Without any, the copies keep the keyboard the
+    original send built (its URL buttons or the copied message's own); the reaction row
+    of a ``--react`` broadcast stays either way.
     """
 
     of: str

@@ -13,7 +13,9 @@ pipeline records them as failed with :meth:`refusal`'s reason, without a request
   album whole). Telegram answers how many messages went; none means the copy was gone
   already (an earlier attempt whose answer was lost): done, recorded ``duplicate``.
 - An edit is one ``messages.EditMessage`` of the copy's text, or of the caption of the
-  album item that carries it, with the new buttons. ``MESSAGE_NOT_MODIFIED``: done.
+  album item that carries it, with the keyboard the original send built (the new URL
+  buttons in place of the old, when given; the reaction row stays). An edit without
+  a keyboard would remove it, as Telegram's edits do. ``MESSAGE_NOT_MODIFIED``: done.
   What an edit may become is checked once, here: a text stays a text of 1-4096
   characters, a caption a caption of at most 1024, after formatting; a forward is not
   edited (Telegram refuses edits of forwarded messages); nor are media without a
@@ -22,7 +24,7 @@ pipeline records them as failed with :meth:`refusal`'s reason, without a request
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,6 +67,9 @@ _NO_CAPTION = frozenset({"sticker", "video_note"})
 DELETE_FORBIDDEN = "MESSAGE_DELETE_FORBIDDEN"
 NOT_MODIFIED = "MESSAGE_NOT_MODIFIED"
 _GONE_CODES = frozenset({"MESSAGE_ID_INVALID", "MSG_ID_INVALID"})
+#: Writes the keyboard an edit puts on the copies: ``(edit, the copied message or None)``
+#: -> the raw markup, or None for none.
+EditKeyboard = Callable[[EditContent, Message | None], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +87,10 @@ async def prepare_operation(
     operation: Operation,
     *,
     modes: Mapping[ParseMode, enums.ParseMode],
-    markup: Any = None,
+    keyboard: EditKeyboard,
 ) -> PreparedMessage:
-    """The prepared delete or edit: ``modes`` are how a send reads markup, ``markup`` the
-    written keyboard an edit puts on the copies (None: none).
+    """The prepared delete or edit: ``modes`` are how a send reads markup, ``keyboard``
+    writes the keyboard an edit puts on the copies.
 
     Raises:
         ContentError: The edit cannot be made (see the module docstring), or operations
@@ -95,7 +100,8 @@ async def prepare_operation(
         raise ContentError("deleting and editing sent broadcasts is not set up in this bot")
     if isinstance(operation, DeleteContent):
         return PreparedDelete(client, _Copies(support, operation.of))
-    caption, item = await _shape(client, operation)
+    caption, item, source = await _shape(client, operation)
+    markup = await keyboard(operation, source)
     text, entities = await _parsed(client, operation.text, modes)
     if caption and len(text) > MAX_CAPTION:
         raise ContentError(
@@ -124,22 +130,24 @@ async def _parsed(
     return str(parsed["message"]), parsed["entities"] or None
 
 
-async def _shape(client: hydrogram.Client, edit: EditContent) -> tuple[bool, int]:
-    """Whether the copies carry the text as a caption, and which album item carries it."""
+async def _shape(client: hydrogram.Client, edit: EditContent) -> tuple[bool, int, Message | None]:
+    """Whether the copies carry the text as a caption, which album item carries it, and
+    the single message the original copied (None: a text, or an album)."""
     original = edit.original
     if not isinstance(original, CopyContent):
-        return False, 0
+        return False, 0, None
     if original.forward:
         raise ContentError("a forwarded message cannot be edited (Telegram does not allow it)")
     sources = await _sources(client, original)
+    single = sources[0] if len(sources) == 1 else None
     kinds = [kind_of(source) for source in sources]
-    if len(sources) == 1 and kinds[0] == "text":
-        return False, 0
+    if single is not None and kinds[0] == "text":
+        return False, 0, single
     if any(kind not in FILE_KINDS or kind in _NO_CAPTION for kind in kinds):
         kind = next(k for k in kinds if k not in FILE_KINDS or k in _NO_CAPTION)
         raise ContentError(f"a {kind} has no text or caption to edit")
     captioned = [index for index, source in enumerate(sources) if source.caption]
-    return True, captioned[0] if captioned else 0
+    return True, captioned[0] if captioned else 0, single
 
 
 async def _sources(client: hydrogram.Client, content: CopyContent) -> list[Message]:

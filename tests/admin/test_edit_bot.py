@@ -92,3 +92,51 @@ async def test_an_edit_telegram_would_refuse_is_refused_before_anything_changes(
     for uid in USERS[:2]:
         assert sim.touches(uid) == []
         assert [m.text for m in sim.inbox(uid)] == ["Short", "Caption", "Caption"]
+
+
+async def test_an_edit_keeps_the_reaction_row_and_the_buttons_the_send_built(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    await seed(db, sim, USERS)
+    await launch()
+    site = (("Site", "https://example.com"),)
+    bid = await send_now(
+        sim, db, '/broadcast --button "Site | https://example.com" --react "👍,👎" Vote'
+    )
+    sent = {uid: sim.inbox(uid)[0].buttons for uid in USERS}
+    assert all(rows[0] == site and len(rows) == 2 for rows in sent.values())
+
+    confirm = await offered(sim, f"/broadcast_edit {bid} Vote <b>again</b>")
+    assert "🔘 Buttons: as sent; the reaction row stays (👍 👎)" in (confirm.text or "")
+    await press(sim, confirm, "Yes, edit")
+    await wait_status(db, op_id(confirm), "completed")
+    for uid in USERS:
+        [copy] = sim.inbox(uid)
+        assert (copy.text, copy.edited, copy.buttons) == ("Vote again", True, sent[uid])
+    assert await press(sim, sim.inbox(USERS[0])[0], "👎", user=USERS[0]) == "Thanks! You chose 👎"
+
+    # New URL buttons replace the old ones; the reaction row stays under them.
+    await run_operation(
+        sim, db, f'/broadcast_edit {bid} --button "Shop | https://shop.example" Vote'
+    )
+    for uid in USERS:
+        [copy] = sim.inbox(uid)
+        assert copy.buttons == ((("Shop", "https://shop.example"),), sent[uid][1])
+
+
+async def test_an_edit_keeps_the_keyboard_a_copied_message_carried(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    await seed(db, sim, USERS[:2])
+    await launch()
+    await sim.feed_message(ADMIN, '/broadcast_preview --button "Menu | https://example.com" Menu')
+    preview = sim.inbox(ADMIN)[-2]
+    assert preview.buttons == ((("Menu", "https://example.com"),),)
+    bid = await send_now(sim, db, "/broadcast", reply_to_message_id=preview.message_id)
+    assert all(sim.inbox(uid)[0].buttons == preview.buttons for uid in USERS[:2])
+
+    await run_operation(sim, db, f"/broadcast_edit {bid} The new menu")
+
+    for uid in USERS[:2]:
+        [copy] = sim.inbox(uid)
+        assert (copy.text, copy.buttons) == ("The new menu", preview.buttons)

@@ -101,22 +101,34 @@ async def on_edit(ctx: BotContext, message: Message, request: EditRequest) -> No
         await ctx.say(chat_id, text_, reply_to=message.id)
         return
     shown, entities = clipped(shown, entities, SHOWN)
-    buttons = sum(len(row) for row in text.options.buttons)
-    lines = [
-        f"👥 Copies to edit: {left:,}",
-        f"🔘 Buttons: {buttons}" if buttons else "🔘 Buttons: none (any the copies have go)",
-    ]
+    lines = [f"👥 Copies to edit: {left:,}", _buttons_line(text, original)]
     words = f"✏️ Edit of {bid}: {clipped(shown, (), 60)[0]}"
     await _offer(ctx, message, doc, edit, left, lines, words, (shown, entities))
 
 
+def _buttons_line(text: TextContent, original: Content) -> str:
+    """What the confirmation says of the keyboard the copies keep or get."""
+    given = sum(len(row) for row in text.options.buttons)
+    line = f"🔘 Buttons: {given} new, in place of the old" if given else "🔘 Buttons: as sent"
+    reactions = original.options.reactions
+    return line + (f"; the reaction row stays ({' '.join(reactions)})" if reactions else "")
+
+
 def _new_text(request: EditRequest, message: Message, original: Content) -> TextContent:
-    """The new text (with the buttons the copies get: those given, else the original's).
+    """The new text, with the URL buttons given for the copies (none given: the copies
+    keep the keyboard the original send built; its reaction row stays either way).
 
     Raises:
-        ContentError: No text given, or a reply to something else than a text.
+        ContentError: No text given, a reply to something else than a text, or more
+            buttons than fit beside the reaction row.
     """
-    buttons = request.message.buttons or original.options.buttons
+    buttons = request.message.buttons
+    try:
+        Delivery(buttons=buttons, reactions=original.options.reactions)
+    except ContentError as error:
+        raise ContentError(
+            f"❌ This edit cannot be made: {error} (the reaction row takes one)"
+        ) from error
     options = Delivery(buttons=buttons)
     given = request.message.text_content()
     if given is not None:
