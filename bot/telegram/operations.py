@@ -19,7 +19,9 @@ pipeline records them as failed with :meth:`refusal`'s reason, without a request
   What an edit may become is checked once, here: a text stays a text of 1-4096
   characters, a caption a caption of at most 1024, after formatting; a forward is not
   edited (Telegram refuses edits of forwarded messages); nor are media without a
-  caption (stickers, video notes) or contacts, locations and polls.
+  caption (stickers, video notes) or contacts, locations and polls. Placeholders in
+  the new text are filled for each recipient as a send fills them
+  (:mod:`bot.telegram.personal`: a batch's values in one look-up when it is resolved).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from bot.delivery.operations import (
 from bot.delivery.ports import PreparedMessage, Receipt
 from bot.telegram.calls import invoke_once, read_call, telegram_call
 from bot.telegram.peers import PeerBook
+from bot.telegram.personal import Personalizer, ProfileLookup, no_profiles, part, request_body
 from bot.telegram.requests import FILE_KINDS, kind_of, message_entities, written_entities
 
 #: Media whose copies carry no caption to edit.
@@ -88,9 +91,11 @@ async def prepare_operation(
     *,
     modes: Mapping[ParseMode, enums.ParseMode],
     keyboard: EditKeyboard,
+    profiles: ProfileLookup = no_profiles,
 ) -> PreparedMessage:
     """The prepared delete or edit: ``modes`` are how a send reads markup, ``keyboard``
-    writes the keyboard an edit puts on the copies.
+    writes the keyboard an edit puts on the copies, ``profiles`` loads the recipients'
+    values of the placeholders in the new text (as a send's do).
 
     Raises:
         ContentError: The edit cannot be made (see the module docstring), or operations
@@ -103,17 +108,22 @@ async def prepare_operation(
     caption, item, source = await _shape(client, operation)
     markup = await keyboard(operation, source)
     text, entities = await _parsed(client, operation.text, modes)
-    if caption and len(text) > MAX_CAPTION:
+    limit, what = (MAX_CAPTION, "caption") if caption else (MAX_TEXT, "text")
+    body, personal = request_body(part(text, entities, limit, what))
+    size = len(body["message"])
+    if personal is None and caption and size > MAX_CAPTION:
         raise ContentError(
             f"a caption stays a caption: at most {MAX_CAPTION} characters after formatting, "
-            f"got {len(text)}"
+            f"got {size}"
         )
-    if not caption and not 1 <= len(text) <= MAX_TEXT:
+    if personal is None and not caption and not 1 <= size <= MAX_TEXT:
         raise ContentError(
-            f"a text stays a text: 1-{MAX_TEXT} characters after formatting, got {len(text)}"
+            f"a text stays a text: 1-{MAX_TEXT} characters after formatting, got {size}"
         )
-    fields = {"message": text, "entities": entities, "reply_markup": markup}
-    return PreparedEdit(client, peers, _Copies(support, operation.of), item, fields)
+    fields = {**body, "reply_markup": markup}
+    personalizer = Personalizer(personal, profiles) if personal else None
+    copies = _Copies(support, operation.of)
+    return PreparedEdit(client, peers, copies, item, fields, personalizer)
 
 
 async def _parsed(
@@ -240,11 +250,16 @@ class PreparedEdit:
         copies: _Copies,
         item: int,
         fields: dict[str, Any],
+        personal: Personalizer | None = None,
     ) -> None:
         self.client, self.peers, self.copies = client, peers, copies
         self.item, self.fields = item, fields
+        #: Fills the new text with each recipient's values; None: the same text for all.
+        self.personal = personal
 
     async def resolve(self, user_ids: Sequence[int]) -> list[int]:
+        if self.personal is not None:  # the batch's values in one look-up, as a send's
+            await self.personal.load(user_ids)
         unknown = await self.peers.resolve(user_ids)
         await self.copies.load(user_ids)
         refused = [uid for uid in user_ids if self.refusal(uid, forget=False) is not None]
@@ -267,6 +282,8 @@ class PreparedEdit:
         message_id = copy.message_ids[self.item]
         peer = self.peers.get(user_id) or await self.peers.one(user_id)
         request = raw.functions.messages.EditMessage(peer=peer, id=message_id, **self.fields)
+        if self.personal is not None:
+            self.personal.apply(request, await self.personal.values(user_id))
         try:
             await telegram_call(lambda: invoke_once(self.client, request))
         except SendError as error:

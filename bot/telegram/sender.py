@@ -109,6 +109,7 @@ class HydrogramSender:
                 content,
                 modes=PARSE_MODES,
                 keyboard=self._edit_keyboard,
+                profiles=self.profiles,
             )
         if isinstance(content, TextContent):
             return await self._prepare_text(content, broadcast_id)

@@ -17,6 +17,7 @@ from typing import Any
 from hydrogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.admin.commands import DeleteRequest, EditRequest
+from bot.admin.handlers import personal
 from bot.admin.handlers.context import BotContext
 from bot.admin.status import callback_data
 from bot.delivery.content import (
@@ -90,10 +91,14 @@ async def on_edit(ctx: BotContext, message: Message, request: EditRequest) -> No
         return
     edit = EditContent(bid, original, text)
     try:
-        await ctx.core.pipeline.ports.sender.prepare(edit, None)
+        prepared = await ctx.core.pipeline.ports.sender.prepare(edit, None)
         shown, entities = await rendered(ctx.client, text)
     except ContentError as error:
         await ctx.say(chat_id, f"❌ This edit cannot be made: {error}", reply_to=message.id)
+        return
+    problem = await personal.edit_length_problem(ctx, prepared, doc)
+    if problem is not None:
+        await ctx.say(chat_id, problem, reply_to=message.id)
         return
     left, _ = await ctx.core.ledger.sent_ages(bid, ctx.now(), deletes_of(doc))
     if left == 0:
