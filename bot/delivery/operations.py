@@ -35,6 +35,11 @@ TOO_OLD = "TOO_OLD (sent more than 48 h ago: Telegram lets a bot delete only you
 IDS_UNKNOWN = "MESSAGE_IDS_UNKNOWN (the ids of this copy were never learnt)"
 #: Recorded for a copy no longer in the recipient's chat.
 GONE = "MESSAGE_ID_INVALID (the copy is no longer in the chat)"
+#: Why a copy without recorded ids cannot be deleted or edited (the admin's words).
+IDLESS_WHY = (
+    "the ledger holds no message id for them (Telegram's answer carried none, e.g. a repeat "
+    "it refused as a duplicate, or they were sent before ids were recorded)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,26 @@ class SentCopy:
         return self.settled_at is not None and now - self.settled_at >= DELETE_WINDOW
 
 
+@dataclass(frozen=True, slots=True)
+class CopyCounts:
+    """The copies of a broadcast still in its recipients' chats, as its ledger knows them.
+
+    ``reachable``: those with message ids (a delete or an edit can ask for them);
+    ``young``: of those, the ones sent at or after a given time (Telegram's 48 hours to
+    delete); ``idless``: those whose ids were never recorded (:data:`IDLESS_WHY`),
+    which no delete or edit can reach.
+    """
+
+    reachable: int
+    young: int
+    idless: int
+
+    @property
+    def left(self) -> int:
+        """Every copy left, reachable or not."""
+        return self.reachable + self.idless
+
+
 #: ``(broadcast id, user ids) -> {user id: copy}`` of those rows that were sent.
 SentLookup = Callable[[str, Sequence[int]], Awaitable[dict[int, SentCopy]]]
 
@@ -121,6 +146,9 @@ class Wording:
 
 
 BROADCAST_WORDING = Wording()
+#: What a delete's or an edit's summary calls its ``unknown`` failures: mostly the
+#: copies without recorded ids (:data:`IDS_UNKNOWN`), which no request can reach.
+UNREACHABLE_LABEL = "No message id recorded, so not reachable (or other errors)"
 WORDINGS = {
     DELETE: Wording(
         "DELETE",
@@ -129,14 +157,14 @@ WORDINGS = {
         (
             ("forbidden", "Too old to delete (48 h)"),
             ("invalid", "Not in the chat"),
-            ("unknown", "Other errors (ids unknown...)"),
+            ("unknown", UNREACHABLE_LABEL),
         ),
     ),
     EDIT: Wording(
         "EDIT",
         "Edited",
         "Edited",
-        (("invalid", "Not in the chat"), ("unknown", "Other errors (ids unknown...)")),
+        (("invalid", "Not in the chat"), ("unknown", UNREACHABLE_LABEL)),
     ),
 }
 
