@@ -30,6 +30,8 @@ KINDS = (DELETE, EDIT)
 DELETE_WINDOW = timedelta(hours=48)
 #: Recorded for a copy past :data:`DELETE_WINDOW` (never asked of Telegram).
 TOO_OLD = "TOO_OLD (sent more than 48 h ago: Telegram lets a bot delete only younger messages)"
+#: Recorded for a copy Telegram would not edit any more (``MESSAGE_EDIT_TIME_EXPIRED``).
+EDIT_TOO_OLD = "TOO_OLD_TO_EDIT (Telegram answered that too much time has passed since it was sent)"
 #: Recorded for a copy whose ids the ledger does not know (Telegram refused a repeat send
 #: as a duplicate, so the ids of the copy it had delivered were never learnt).
 IDS_UNKNOWN = "MESSAGE_IDS_UNKNOWN (the ids of this copy were never learnt)"
@@ -164,7 +166,11 @@ WORDINGS = {
         "EDIT",
         "Edited",
         "Edited",
-        (("invalid", "Not in the chat"), ("unknown", UNREACHABLE_LABEL)),
+        (
+            ("forbidden", "Too old to edit (Telegram refused)"),
+            ("invalid", "Not in the chat"),
+            ("unknown", UNREACHABLE_LABEL),
+        ),
     ),
 }
 

@@ -15,7 +15,10 @@ pipeline records them as failed with :meth:`refusal`'s reason, without a request
 - An edit is one ``messages.EditMessage`` of the copy's text, or of the caption of the
   album item that carries it, with the keyboard the original send built (the new URL
   buttons in place of the old, when given; the reaction row stays). An edit without
-  a keyboard would remove it, as Telegram's edits do. ``MESSAGE_NOT_MODIFIED``: done.
+  a keyboard would remove it, as Telegram's edits do. ``MESSAGE_NOT_MODIFIED``: done;
+  ``MESSAGE_EDIT_TIME_EXPIRED`` (Telegram would not edit that copy any more): recorded
+  ``forbidden``, too old to edit. No age is refused before asking: the Bot API
+  documents no edit limit for a bot's own messages.
   What an edit may become is checked once, here: a text stays a text of 1-4096
   characters, a caption a caption of at most 1024, after formatting; a forward is not
   edited (Telegram refuses edits of forwarded messages); nor are media without a
@@ -50,6 +53,7 @@ from bot.delivery.errors import (
     StorageUnavailableError,
 )
 from bot.delivery.operations import (
+    EDIT_TOO_OLD,
     GONE,
     IDS_UNKNOWN,
     TOO_OLD,
@@ -69,6 +73,7 @@ from bot.telegram.requests import FILE_KINDS, kind_of, message_entities, written
 _NO_CAPTION = frozenset({"sticker", "video_note"})
 DELETE_FORBIDDEN = "MESSAGE_DELETE_FORBIDDEN"
 NOT_MODIFIED = "MESSAGE_NOT_MODIFIED"
+EDIT_EXPIRED = "MESSAGE_EDIT_TIME_EXPIRED"
 _GONE_CODES = frozenset({"MESSAGE_ID_INVALID", "MSG_ID_INVALID"})
 #: Writes the keyboard an edit puts on the copies: ``(edit, the copied message or None)``
 #: -> the raw markup, or None for none.
@@ -292,6 +297,10 @@ class PreparedEdit:
                 return Receipt((message_id,), duplicate=True)
             if error.code in _GONE_CODES:
                 raise SendError(ErrorCategory.INVALID, GONE) from error
+            if error.code == EDIT_EXPIRED:  # not "content": it must not stop the run
+                raise SendError(
+                    ErrorCategory.FORBIDDEN, f"{EDIT_EXPIRED}: {EDIT_TOO_OLD}"
+                ) from error
             raise
         self.copies.forget(user_id)
         return Receipt((message_id,))

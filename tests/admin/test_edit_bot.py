@@ -5,8 +5,25 @@ from __future__ import annotations
 
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
-from tests.admin.operations_kit import USERS, offered, op_id, reply_of, rows, run_operation
-from tests.botkit import ADMIN, marked, press, send_now, texts, wait_status
+from tests.admin.operations_kit import (
+    USERS,
+    offered,
+    op_id,
+    reply_of,
+    rows,
+    run_operation,
+    shows,
+)
+from tests.botkit import (
+    ADMIN,
+    eventually,
+    last,
+    marked,
+    press,
+    send_now,
+    texts,
+    wait_status,
+)
 from tests.conftest import Launch
 from tests.support import seed
 
@@ -140,3 +157,32 @@ async def test_an_edit_keeps_the_keyboard_a_copied_message_carried(
     for uid in USERS[:2]:
         [copy] = sim.inbox(uid)
         assert (copy.text, copy.buttons) == ("The new menu", preview.buttons)
+
+
+async def test_copies_telegram_will_not_edit_any_more_are_reported_too_old(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    fresh, old = USERS[0], USERS[1:]
+    await seed(db, sim, USERS)
+    await launch()
+    sim.fail_next(fresh, error_message="RPC_CALL_FAIL", error_code=500, times=3)
+    bid = await send_now(sim, db, "/broadcast First words")
+    sim.pass_time(2 * 3600)
+    sim.limit_edits(3600)  # a server that edits messages younger than an hour only
+    await sim.feed_message(ADMIN, f"/broadcast_retry {bid}")
+    assert await press(sim, last(sim), "Yes, retry") == "🔁 Retrying"
+    await eventually(lambda: shows(sim, db, bid, "Run 2 (a retry)"))
+
+    op = await run_operation(sim, db, f"/broadcast_edit {bid} Better words")
+
+    assert (op["status"], op["sent_count"], op["failed_count"]) == ("completed", 1, 5)
+    assert [(m.text, m.edited) for m in sim.inbox(fresh)] == [("Better words", True)]
+    done = await rows(db, op["_id"])
+    for uid in old:
+        [copy] = sim.inbox(uid)
+        assert (copy.text, copy.edited) == ("First words", False)
+        assert sim.touches(uid) == [("edit", (copy.message_id,))]  # asked once, refused
+        assert (done[uid]["status"], done[uid]["error"]) == ("failed", "forbidden")
+        assert done[uid]["error_code"].startswith("MESSAGE_EDIT_TIME_EXPIRED: TOO_OLD_TO_EDIT")
+    too_old = "• Too old to edit (Telegram refused): 5 (100%)"
+    await eventually(lambda: shows(sim, db, op["_id"], "EDIT COMPLETED", too_old))
