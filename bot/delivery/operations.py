@@ -30,11 +30,18 @@ KINDS = (DELETE, EDIT)
 DELETE_WINDOW = timedelta(hours=48)
 #: Recorded for a copy past :data:`DELETE_WINDOW` (never asked of Telegram).
 TOO_OLD = "TOO_OLD (sent more than 48 h ago: Telegram lets a bot delete only younger messages)"
+#: Recorded for a copy Telegram would not edit any more (``MESSAGE_EDIT_TIME_EXPIRED``).
+EDIT_TOO_OLD = "TOO_OLD_TO_EDIT (Telegram answered that too much time has passed since it was sent)"
 #: Recorded for a copy whose ids the ledger does not know (Telegram refused a repeat send
 #: as a duplicate, so the ids of the copy it had delivered were never learnt).
 IDS_UNKNOWN = "MESSAGE_IDS_UNKNOWN (the ids of this copy were never learnt)"
 #: Recorded for a copy no longer in the recipient's chat.
 GONE = "MESSAGE_ID_INVALID (the copy is no longer in the chat)"
+#: Why a copy without recorded ids cannot be deleted or edited (the admin's words).
+IDLESS_WHY = (
+    "the ledger holds no message id for them (Telegram's answer carried none, e.g. a repeat "
+    "it refused as a duplicate, or they were sent before ids were recorded)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +57,9 @@ class EditContent:
 
     ``original`` is what ``of`` sent (whether a copy is a text, a caption, which item
     of an album carries the caption); ``text`` the new text or caption, formatted, with
-    the buttons the copies get (none: the keyboard goes, as Telegram's edits do).
+    the URL buttons given for the copies. Without any, the copies keep the keyboard the
+    original send built (its URL buttons or the copied message's own); the reaction row
+    of a ``--react`` broadcast stays either way.
     """
 
     of: str
@@ -103,6 +112,26 @@ class SentCopy:
         return self.settled_at is not None and now - self.settled_at >= DELETE_WINDOW
 
 
+@dataclass(frozen=True, slots=True)
+class CopyCounts:
+    """The copies of a broadcast still in its recipients' chats, as its ledger knows them.
+
+    ``reachable``: those with message ids (a delete or an edit can ask for them);
+    ``young``: of those, the ones sent at or after a given time (Telegram's 48 hours to
+    delete); ``idless``: those whose ids were never recorded (:data:`IDLESS_WHY`),
+    which no delete or edit can reach.
+    """
+
+    reachable: int
+    young: int
+    idless: int
+
+    @property
+    def left(self) -> int:
+        """Every copy left, reachable or not."""
+        return self.reachable + self.idless
+
+
 #: ``(broadcast id, user ids) -> {user id: copy}`` of those rows that were sent.
 SentLookup = Callable[[str, Sequence[int]], Awaitable[dict[int, SentCopy]]]
 
@@ -119,6 +148,9 @@ class Wording:
 
 
 BROADCAST_WORDING = Wording()
+#: What a delete's or an edit's summary calls its ``unknown`` failures: mostly the
+#: copies without recorded ids (:data:`IDS_UNKNOWN`), which no request can reach.
+UNREACHABLE_LABEL = "No message id recorded, so not reachable (or other errors)"
 WORDINGS = {
     DELETE: Wording(
         "DELETE",
@@ -127,14 +159,18 @@ WORDINGS = {
         (
             ("forbidden", "Too old to delete (48 h)"),
             ("invalid", "Not in the chat"),
-            ("unknown", "Other errors (ids unknown...)"),
+            ("unknown", UNREACHABLE_LABEL),
         ),
     ),
     EDIT: Wording(
         "EDIT",
         "Edited",
         "Edited",
-        (("invalid", "Not in the chat"), ("unknown", "Other errors (ids unknown...)")),
+        (
+            ("forbidden", "Too old to edit (Telegram refused)"),
+            ("invalid", "Not in the chat"),
+            ("unknown", UNREACHABLE_LABEL),
+        ),
     ),
 }
 

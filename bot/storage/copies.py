@@ -19,12 +19,14 @@ from typing import Any
 from pymongo import ASCENDING
 
 from bot.delivery.model import DeliveryStatus, as_utc
-from bot.delivery.operations import SentCopy
+from bot.delivery.operations import CopyCounts, SentCopy
 from bot.storage.mongo import Collection
 from bot.storage.outage import outages_translated
 
 SENT = DeliveryStatus.SENT.value
 PAGE = 500
+#: What a sent row holds as its message id when none was recorded (missing, null, 0).
+NO_ID: list[Any] = [None, 0]
 #: What a report reads of each row.
 REPORT_FIELDS = {
     "_id": 0,
@@ -69,27 +71,33 @@ class SentRows:
 
     async def sent_ages(
         self, broadcast_id: str, since: datetime, excluding: Sequence[str] = ()
-    ) -> tuple[int, int]:
-        """How many copies are left (not deleted by ``excluding``), and how many of those
-        were sent at ``since`` or later."""
+    ) -> CopyCounts:
+        """The copies left (not deleted by ``excluding``): how many have message ids, how
+        many of those were sent at ``since`` or later, and how many have no ids."""
         query: dict[str, Any] = {"broadcast_id": broadcast_id, "status": SENT}
         if not excluding:
-            left = await self.rows.count_documents(query)
+            idless = await self.rows.count_documents({**query, "message_id": {"$in": NO_ID}})
+            query["message_id"] = {"$nin": NO_ID}
+            reachable = await self.rows.count_documents(query)
             young = await self.rows.count_documents({**query, "settled_at": {"$gte": since}})
-            return int(left), int(young)
-        left = young = 0
+            return CopyCounts(int(reachable), int(young), int(idless))
+        reachable = young = idless = 0
         after: int | None = None
+        fields = {"user_id": 1, "settled_at": 1, "message_id": 1}
         while True:
-            docs = await self._sent_docs(broadcast_id, after, PAGE, {"user_id": 1, "settled_at": 1})
+            docs = await self._sent_docs(broadcast_id, after, PAGE, fields)
             gone = await self._sent_in(excluding, [int(d["user_id"]) for d in docs])
             for doc in docs:
                 if int(doc["user_id"]) in gone:
                     continue
-                left += 1
+                if not doc.get("message_id"):
+                    idless += 1
+                    continue
+                reachable += 1
                 settled = as_utc(doc.get("settled_at"))
                 young += settled is not None and settled >= since
             if len(docs) < PAGE:
-                return left, young
+                return CopyCounts(reachable, young, idless)
             after = int(docs[-1]["user_id"])
 
     async def failed_page(

@@ -13,16 +13,23 @@ pipeline records them as failed with :meth:`refusal`'s reason, without a request
   album whole). Telegram answers how many messages went; none means the copy was gone
   already (an earlier attempt whose answer was lost): done, recorded ``duplicate``.
 - An edit is one ``messages.EditMessage`` of the copy's text, or of the caption of the
-  album item that carries it, with the new buttons. ``MESSAGE_NOT_MODIFIED``: done.
+  album item that carries it, with the keyboard the original send built (the new URL
+  buttons in place of the old, when given; the reaction row stays). An edit without
+  a keyboard would remove it, as Telegram's edits do. ``MESSAGE_NOT_MODIFIED``: done;
+  ``MESSAGE_EDIT_TIME_EXPIRED`` (Telegram would not edit that copy any more): recorded
+  ``forbidden``, too old to edit. No age is refused before asking: the Bot API
+  documents no edit limit for a bot's own messages.
   What an edit may become is checked once, here: a text stays a text of 1-4096
   characters, a caption a caption of at most 1024, after formatting; a forward is not
   edited (Telegram refuses edits of forwarded messages); nor are media without a
-  caption (stickers, video notes) or contacts, locations and polls.
+  caption (stickers, video notes) or contacts, locations and polls. Placeholders in
+  the new text are filled for each recipient as a send fills them
+  (:mod:`bot.telegram.personal`: a batch's values in one look-up when it is resolved).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +53,7 @@ from bot.delivery.errors import (
     StorageUnavailableError,
 )
 from bot.delivery.operations import (
+    EDIT_TOO_OLD,
     GONE,
     IDS_UNKNOWN,
     TOO_OLD,
@@ -58,13 +66,18 @@ from bot.delivery.operations import (
 from bot.delivery.ports import PreparedMessage, Receipt
 from bot.telegram.calls import invoke_once, read_call, telegram_call
 from bot.telegram.peers import PeerBook
+from bot.telegram.personal import Personalizer, ProfileLookup, no_profiles, part, request_body
 from bot.telegram.requests import FILE_KINDS, kind_of, message_entities, written_entities
 
 #: Media whose copies carry no caption to edit.
 _NO_CAPTION = frozenset({"sticker", "video_note"})
 DELETE_FORBIDDEN = "MESSAGE_DELETE_FORBIDDEN"
 NOT_MODIFIED = "MESSAGE_NOT_MODIFIED"
+EDIT_EXPIRED = "MESSAGE_EDIT_TIME_EXPIRED"
 _GONE_CODES = frozenset({"MESSAGE_ID_INVALID", "MSG_ID_INVALID"})
+#: Writes the keyboard an edit puts on the copies: ``(edit, the copied message or None)``
+#: -> the raw markup, or None for none.
+EditKeyboard = Callable[[EditContent, Message | None], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +95,12 @@ async def prepare_operation(
     operation: Operation,
     *,
     modes: Mapping[ParseMode, enums.ParseMode],
-    markup: Any = None,
+    keyboard: EditKeyboard,
+    profiles: ProfileLookup = no_profiles,
 ) -> PreparedMessage:
-    """The prepared delete or edit: ``modes`` are how a send reads markup, ``markup`` the
-    written keyboard an edit puts on the copies (None: none).
+    """The prepared delete or edit: ``modes`` are how a send reads markup, ``keyboard``
+    writes the keyboard an edit puts on the copies, ``profiles`` loads the recipients'
+    values of the placeholders in the new text (as a send's do).
 
     Raises:
         ContentError: The edit cannot be made (see the module docstring), or operations
@@ -95,19 +110,25 @@ async def prepare_operation(
         raise ContentError("deleting and editing sent broadcasts is not set up in this bot")
     if isinstance(operation, DeleteContent):
         return PreparedDelete(client, _Copies(support, operation.of))
-    caption, item = await _shape(client, operation)
+    caption, item, source = await _shape(client, operation)
+    markup = await keyboard(operation, source)
     text, entities = await _parsed(client, operation.text, modes)
-    if caption and len(text) > MAX_CAPTION:
+    limit, what = (MAX_CAPTION, "caption") if caption else (MAX_TEXT, "text")
+    body, personal = request_body(part(text, entities, limit, what))
+    size = len(body["message"])
+    if personal is None and caption and size > MAX_CAPTION:
         raise ContentError(
             f"a caption stays a caption: at most {MAX_CAPTION} characters after formatting, "
-            f"got {len(text)}"
+            f"got {size}"
         )
-    if not caption and not 1 <= len(text) <= MAX_TEXT:
+    if personal is None and not caption and not 1 <= size <= MAX_TEXT:
         raise ContentError(
-            f"a text stays a text: 1-{MAX_TEXT} characters after formatting, got {len(text)}"
+            f"a text stays a text: 1-{MAX_TEXT} characters after formatting, got {size}"
         )
-    fields = {"message": text, "entities": entities, "reply_markup": markup}
-    return PreparedEdit(client, peers, _Copies(support, operation.of), item, fields)
+    fields = {**body, "reply_markup": markup}
+    personalizer = Personalizer(personal, profiles) if personal else None
+    copies = _Copies(support, operation.of)
+    return PreparedEdit(client, peers, copies, item, fields, personalizer)
 
 
 async def _parsed(
@@ -124,22 +145,24 @@ async def _parsed(
     return str(parsed["message"]), parsed["entities"] or None
 
 
-async def _shape(client: hydrogram.Client, edit: EditContent) -> tuple[bool, int]:
-    """Whether the copies carry the text as a caption, and which album item carries it."""
+async def _shape(client: hydrogram.Client, edit: EditContent) -> tuple[bool, int, Message | None]:
+    """Whether the copies carry the text as a caption, which album item carries it, and
+    the single message the original copied (None: a text, or an album)."""
     original = edit.original
     if not isinstance(original, CopyContent):
-        return False, 0
+        return False, 0, None
     if original.forward:
         raise ContentError("a forwarded message cannot be edited (Telegram does not allow it)")
     sources = await _sources(client, original)
+    single = sources[0] if len(sources) == 1 else None
     kinds = [kind_of(source) for source in sources]
-    if len(sources) == 1 and kinds[0] == "text":
-        return False, 0
+    if single is not None and kinds[0] == "text":
+        return False, 0, single
     if any(kind not in FILE_KINDS or kind in _NO_CAPTION for kind in kinds):
         kind = next(k for k in kinds if k not in FILE_KINDS or k in _NO_CAPTION)
         raise ContentError(f"a {kind} has no text or caption to edit")
     captioned = [index for index, source in enumerate(sources) if source.caption]
-    return True, captioned[0] if captioned else 0
+    return True, captioned[0] if captioned else 0, single
 
 
 async def _sources(client: hydrogram.Client, content: CopyContent) -> list[Message]:
@@ -232,11 +255,16 @@ class PreparedEdit:
         copies: _Copies,
         item: int,
         fields: dict[str, Any],
+        personal: Personalizer | None = None,
     ) -> None:
         self.client, self.peers, self.copies = client, peers, copies
         self.item, self.fields = item, fields
+        #: Fills the new text with each recipient's values; None: the same text for all.
+        self.personal = personal
 
     async def resolve(self, user_ids: Sequence[int]) -> list[int]:
+        if self.personal is not None:  # the batch's values in one look-up, as a send's
+            await self.personal.load(user_ids)
         unknown = await self.peers.resolve(user_ids)
         await self.copies.load(user_ids)
         refused = [uid for uid in user_ids if self.refusal(uid, forget=False) is not None]
@@ -259,6 +287,8 @@ class PreparedEdit:
         message_id = copy.message_ids[self.item]
         peer = self.peers.get(user_id) or await self.peers.one(user_id)
         request = raw.functions.messages.EditMessage(peer=peer, id=message_id, **self.fields)
+        if self.personal is not None:
+            self.personal.apply(request, await self.personal.values(user_id))
         try:
             await telegram_call(lambda: invoke_once(self.client, request))
         except SendError as error:
@@ -267,6 +297,10 @@ class PreparedEdit:
                 return Receipt((message_id,), duplicate=True)
             if error.code in _GONE_CODES:
                 raise SendError(ErrorCategory.INVALID, GONE) from error
+            if error.code == EDIT_EXPIRED:  # not "content": it must not stop the run
+                raise SendError(
+                    ErrorCategory.FORBIDDEN, f"{EDIT_EXPIRED}: {EDIT_TOO_OLD}"
+                ) from error
             raise
         self.copies.forget(user_id)
         return Receipt((message_id,))

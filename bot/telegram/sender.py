@@ -102,12 +102,14 @@ class HydrogramSender:
     ) -> PreparedMessage:
         """Validate ``content``, read its source once and build the request."""
         if isinstance(content, DeleteContent | EditContent):  # on the copies a broadcast sent
-            keyboard = (
-                reply_markup(content.text.options) if isinstance(content, EditContent) else None
-            )
-            markup = await self._markup(keyboard)
             return await prepare_operation(
-                self.client, self.peers, self.operations, content, modes=PARSE_MODES, markup=markup
+                self.client,
+                self.peers,
+                self.operations,
+                content,
+                modes=PARSE_MODES,
+                keyboard=self._edit_keyboard,
+                profiles=self.profiles,
             )
         if isinstance(content, TextContent):
             return await self._prepare_text(content, broadcast_id)
@@ -245,6 +247,15 @@ class HydrogramSender:
                 size = len(message.caption or "")
                 raise ContentError(f"captions are limited to {MAX_CAPTION} characters, got {size}")
         return messages
+
+    async def _edit_keyboard(self, edit: EditContent, source: Message | None) -> Any:
+        """The written keyboard an edit puts on the copies: the one the original send built
+        (its URL buttons, else the copied message's own; its reaction row under them), with
+        the edit's URL buttons in place of the old ones when it gives some."""
+        base: Any = reply_markup(edit.text.options) or reply_markup(edit.original.options)
+        if base is None and source is not None:
+            base = source.reply_markup
+        return await self._markup(self._keyboard(base, edit.original.options, edit.of))
 
     async def _markup(self, markup: Any) -> Any:
         return None if markup is None else await markup.write(self.client)

@@ -5,8 +5,25 @@ from __future__ import annotations
 
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
-from tests.admin.operations_kit import USERS, offered, op_id, reply_of, rows, run_operation
-from tests.botkit import ADMIN, marked, press, send_now, texts, wait_status
+from tests.admin.operations_kit import (
+    USERS,
+    offered,
+    op_id,
+    reply_of,
+    rows,
+    run_operation,
+    shows,
+)
+from tests.botkit import (
+    ADMIN,
+    eventually,
+    last,
+    marked,
+    press,
+    send_now,
+    texts,
+    wait_status,
+)
 from tests.conftest import Launch
 from tests.support import seed
 
@@ -92,3 +109,80 @@ async def test_an_edit_telegram_would_refuse_is_refused_before_anything_changes(
     for uid in USERS[:2]:
         assert sim.touches(uid) == []
         assert [m.text for m in sim.inbox(uid)] == ["Short", "Caption", "Caption"]
+
+
+async def test_an_edit_keeps_the_reaction_row_and_the_buttons_the_send_built(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    await seed(db, sim, USERS)
+    await launch()
+    site = (("Site", "https://example.com"),)
+    bid = await send_now(
+        sim, db, '/broadcast --button "Site | https://example.com" --react "👍,👎" Vote'
+    )
+    sent = {uid: sim.inbox(uid)[0].buttons for uid in USERS}
+    assert all(rows[0] == site and len(rows) == 2 for rows in sent.values())
+
+    confirm = await offered(sim, f"/broadcast_edit {bid} Vote <b>again</b>")
+    assert "🔘 Buttons: as sent; the reaction row stays (👍 👎)" in (confirm.text or "")
+    await press(sim, confirm, "Yes, edit")
+    await wait_status(db, op_id(confirm), "completed")
+    for uid in USERS:
+        [copy] = sim.inbox(uid)
+        assert (copy.text, copy.edited, copy.buttons) == ("Vote again", True, sent[uid])
+    assert await press(sim, sim.inbox(USERS[0])[0], "👎", user=USERS[0]) == "Thanks! You chose 👎"
+
+    # New URL buttons replace the old ones; the reaction row stays under them.
+    await run_operation(
+        sim, db, f'/broadcast_edit {bid} --button "Shop | https://shop.example" Vote'
+    )
+    for uid in USERS:
+        [copy] = sim.inbox(uid)
+        assert copy.buttons == ((("Shop", "https://shop.example"),), sent[uid][1])
+
+
+async def test_an_edit_keeps_the_keyboard_a_copied_message_carried(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    await seed(db, sim, USERS[:2])
+    await launch()
+    await sim.feed_message(ADMIN, '/broadcast_preview --button "Menu | https://example.com" Menu')
+    preview = sim.inbox(ADMIN)[-2]
+    assert preview.buttons == ((("Menu", "https://example.com"),),)
+    bid = await send_now(sim, db, "/broadcast", reply_to_message_id=preview.message_id)
+    assert all(sim.inbox(uid)[0].buttons == preview.buttons for uid in USERS[:2])
+
+    await run_operation(sim, db, f"/broadcast_edit {bid} The new menu")
+
+    for uid in USERS[:2]:
+        [copy] = sim.inbox(uid)
+        assert (copy.text, copy.buttons) == ("The new menu", preview.buttons)
+
+
+async def test_copies_telegram_will_not_edit_any_more_are_reported_too_old(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    fresh, old = USERS[0], USERS[1:]
+    await seed(db, sim, USERS)
+    await launch()
+    sim.fail_next(fresh, error_message="RPC_CALL_FAIL", error_code=500, times=3)
+    bid = await send_now(sim, db, "/broadcast First words")
+    sim.pass_time(2 * 3600)
+    sim.limit_edits(3600)  # a server that edits messages younger than an hour only
+    await sim.feed_message(ADMIN, f"/broadcast_retry {bid}")
+    assert await press(sim, last(sim), "Yes, retry") == "🔁 Retrying"
+    await eventually(lambda: shows(sim, db, bid, "Run 2 (a retry)"))
+
+    op = await run_operation(sim, db, f"/broadcast_edit {bid} Better words")
+
+    assert (op["status"], op["sent_count"], op["failed_count"]) == ("completed", 1, 5)
+    assert [(m.text, m.edited) for m in sim.inbox(fresh)] == [("Better words", True)]
+    done = await rows(db, op["_id"])
+    for uid in old:
+        [copy] = sim.inbox(uid)
+        assert (copy.text, copy.edited) == ("First words", False)
+        assert sim.touches(uid) == [("edit", (copy.message_id,))]  # asked once, refused
+        assert (done[uid]["status"], done[uid]["error"]) == ("failed", "forbidden")
+        assert done[uid]["error_code"].startswith("MESSAGE_EDIT_TIME_EXPIRED: TOO_OLD_TO_EDIT")
+    too_old = "• Too old to edit (Telegram refused): 5 (100%)"
+    await eventually(lambda: shows(sim, db, op["_id"], "EDIT COMPLETED", too_old))

@@ -4,6 +4,7 @@ collection, through the simulator, with the formatting recipients see."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,18 @@ from bot.delivery.placeholders import Values
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
 from bot.telegram.sender import HydrogramSender
-from tests.botkit import ADMIN, confirmation, entity, last, marked, press, send_now, texts
+from tests.admin.operations_kit import offered, op_id, run_operation
+from tests.botkit import (
+    ADMIN,
+    confirmation,
+    entity,
+    last,
+    marked,
+    press,
+    send_now,
+    texts,
+    wait_status,
+)
 from tests.conftest import Launch
 
 ZOE, MARYAM, NAMELESS, ANGLE = 4001, 4002, 4003, 4004
@@ -155,3 +167,71 @@ async def test_a_text_that_the_longest_name_would_push_past_the_limit_is_refused
     await db["users"].update_one({"user_id": MARYAM}, {"$set": {"first_name": "Maryam"}})
     confirm = await confirmation(sim, f"/broadcast {filler} {{first_name}}")
     assert "👥 Recipients: 4" in (confirm.text or "")
+
+
+async def test_an_edit_fills_the_placeholders_per_recipient_as_the_send_did(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    bid = await send_now(sim, db, "/broadcast Hi {first_name|there}")
+    counted = lookups(bot)
+
+    op = await run_operation(
+        sim, db, f"/broadcast_edit {bid} --parse html Hello <b>{{first_name|friend}}</b>, news"
+    )
+
+    expected = {ZOE: "Zoë 👩‍💻", MARYAM: "مريم", NAMELESS: "friend", ANGLE: "<Ann & Bob>"}
+    for user, name in expected.items():
+        [copy] = sim.inbox(user)
+        assert (copy.text, copy.edited) == (f"Hello {name}, news", True)
+        assert marked(copy) == [("bold", name)]
+    assert op["sent_count"] == len(USERS)
+    assert counted.calls == [sorted(USERS)]  # one look-up for the batch, none per copy
+
+
+async def test_an_edit_that_the_longest_name_would_push_past_the_limit_is_refused(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    photo = await sim.feed_message(ADMIN, "Sale", media="photo")
+    bid = await send_now(sim, db, "/broadcast", reply_to_message_id=photo)
+    await db["users"].update_one({"user_id": MARYAM}, {"$set": {"first_name": "M" * 60}})
+    filler = "x" * 1000
+
+    await sim.feed_message(ADMIN, f"/broadcast_edit {bid} {filler} {{first_name}}")
+    reply = texts(sim)[-1]
+    assert reply.startswith("✂️ This could be too long")
+    assert "the caption reaches 1,061 characters, and Telegram allows 1,024" in reply
+    assert await db["broadcasts"].count_documents({"kind": "edit"}) == 0
+
+    # Measured among the users the broadcast targeted: one outside them does not count.
+    await db["users"].update_one({"user_id": MARYAM}, {"$set": {"first_name": "Maryam"}})
+    await db["users"].insert_one({"user_id": 4999, "role": "banned", "first_name": "L" * 60})
+    confirm = await offered(sim, f"/broadcast_edit {bid} {filler} {{first_name}}")
+    await press(sim, confirm, "Yes, edit")
+    await wait_status(db, op_id(confirm), "completed")
+    assert sim.inbox(MARYAM)[0].text == f"{filler} Maryam"
+
+
+async def test_an_edit_reads_the_names_through_the_hosts_field_map(
+    sim: TelegramSimulator, db: Database, launch: Launch, tmp_path: Path
+) -> None:
+    segments = tmp_path / "segments.toml"
+    segments.write_text('[fields]\nuser_id = "tg_id"\nfirst_name = "given_name"\n')
+    for user_id, name in ((ZOE, "Zoë"), (MARYAM, "M" * 60)):
+        sim.add_user(user_id)
+        # The host's own names only: a first_name here would be another field.
+        await db["users"].insert_one({"tg_id": user_id, "given_name": name, "first_name": "X"})
+    await launch(segments_file=str(segments))
+    bid = await send_now(sim, db, "/broadcast Hi")
+    filler = "x" * 4050
+
+    await sim.feed_message(ADMIN, f"/broadcast_edit {bid} {filler} {{first_name}}")
+    reply = texts(sim)[-1]
+    assert reply.startswith("✂️ This could be too long")
+    assert "first_name 60" in reply  # measured in given_name
+    assert await db["broadcasts"].count_documents({"kind": "edit"}) == 0
+
+    await db["users"].update_one({"tg_id": MARYAM}, {"$set": {"given_name": "Maryam"}})
+    await run_operation(sim, db, f"/broadcast_edit {bid} Hello {{first_name|friend}}")
+
+    assert [m.text for m in sim.inbox(ZOE)] == ["Hello Zoë"]
+    assert [m.text for m in sim.inbox(MARYAM)] == ["Hello Maryam"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.delivery.errors import ErrorCategory
 from bot.delivery.model import DeliveryStatus, Outcome
-from bot.delivery.operations import SentCopy
+from bot.delivery.operations import CopyCounts, SentCopy
 from bot.storage.ledger import MongoDeliveryLedger
 from bot.storage.mongo import Database
 from bot.storage.users import MongoUserDirectory
@@ -59,8 +59,14 @@ async def test_sent_copies_and_their_ages(db: Database) -> None:
         3: SentCopy((), NOW, duplicate=True),
     }
     since = NOW - timedelta(hours=48)
-    assert await ledger.sent_ages("b", since) == (3, 2)
-    assert await ledger.sent_ages("b", since, ["del"]) == (2, 1)
+    # Row 3 has no ids: left, but counted apart (neither reachable nor young).
+    assert await ledger.sent_ages("b", since) == CopyCounts(2, 1, 1)
+    assert await ledger.sent_ages("b", since, ["del"]) == CopyCounts(1, 0, 1)
+    # A row sent before ids were recorded (no message_id at all) is id-less too.
+    await settled(ledger, "old", Outcome(5, 1, (50,), at=NOW), Outcome(6, 1, (60,), at=NOW))
+    await db["deliveries"].update_one({"_id": "old:6"}, {"$unset": {"message_id": ""}})
+    assert await ledger.sent_ages("old", since) == CopyCounts(1, 1, 1)
+    assert await ledger.sent_ages("old", since, ["del"]) == CopyCounts(1, 1, 1)
 
 
 async def test_reopen_moves_back_what_may_go_again_never_a_sent_row(db: Database) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from hydrogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.admin.commands import DeleteRequest, EditRequest
+from bot.admin.handlers import personal
 from bot.admin.handlers.context import BotContext
 from bot.admin.status import callback_data
 from bot.delivery.content import (
@@ -32,7 +33,14 @@ from bot.delivery.content import (
 from bot.delivery.errors import BroadcastExistsError, BroadcastNotFoundError, ContentError
 from bot.delivery.events import event
 from bot.delivery.model import ACTIVE, BroadcastStatus, new_broadcast_id
-from bot.delivery.operations import DELETE_WINDOW, DeleteContent, EditContent, new_operation
+from bot.delivery.operations import (
+    DELETE_WINDOW,
+    IDLESS_WHY,
+    CopyCounts,
+    DeleteContent,
+    EditContent,
+    new_operation,
+)
 from bot.delivery.report import duration_text
 from bot.delivery.reruns import RETRYABLE
 from bot.telegram.formatting import plain_entities, rendered
@@ -42,6 +50,7 @@ log = logging.getLogger(__name__)
 YES, NO = "op_yes", "op_no"
 ACTIONS = frozenset({YES, NO})
 ICONS = {"delete": "🗑", "edit": "✏️"}
+PAST = {"delete": "deleted", "edit": "edited"}
 SHOWN = 100
 NO_TEXT = "✏️ Give the new text after the id, or send the command as a reply to a text message."
 MEDIA_REPLY = (
@@ -57,23 +66,44 @@ async def on_delete(ctx: BotContext, message: Message, request: DeleteRequest) -
     if doc is None:
         return
     deletes = deletes_of(doc)
-    left, young = await ctx.core.ledger.sent_ages(bid, ctx.now() - DELETE_WINDOW, deletes)
-    if left == 0:
-        why = f"every copy was deleted already ({', '.join(deletes)})" if deletes else ""
-        why = why or "it reached nobody"
-        await ctx.say(chat_id, f"🗑 Nothing left to delete: {bid} {why}.", reply_to=message.id)
-        return
-    if young == 0:
-        text = (
+    counts = await ctx.core.ledger.sent_ages(bid, ctx.now() - DELETE_WINDOW, deletes)
+    problem = _nothing_to_reach(bid, counts, "delete", deletes)
+    if problem is None and counts.young == 0:
+        problem = (
             f"⌛ {bid} cannot be deleted: Telegram lets a bot delete only messages it sent in "
-            f"the last 48 hours, and all {left:,} of its copies are older. Nothing was changed."
+            f"the last 48 hours, and all {counts.reachable:,} of its copies are older. "
+            "Nothing was changed."
         )
-        await ctx.say(chat_id, text, reply_to=message.id)
+    if problem is not None:
+        await ctx.say(chat_id, problem, reply_to=message.id)
         return
-    lines = [f"👥 Chats to delete it from: {left:,} (an album goes whole)"]
-    if left > young:
-        lines.append(f"⌛ Past Telegram's 48 hours, recorded as too old: {left - young:,}")
-    await _offer(ctx, message, doc, DeleteContent(bid), left, lines, f"🗑 Delete of {bid}")
+    lines = [f"👥 Chats to delete it from: {counts.reachable:,} (an album goes whole)"]
+    if counts.reachable > counts.young:
+        too_old = counts.reachable - counts.young
+        lines.append(f"⌛ Past Telegram's 48 hours, recorded as too old: {too_old:,}")
+    lines += _unreachable_lines(counts)
+    await _offer(ctx, message, doc, DeleteContent(bid), counts, lines, f"🗑 Delete of {bid}")
+
+
+def _nothing_to_reach(bid: str, counts: CopyCounts, verb: str, deletes: list[str]) -> str | None:
+    """Why no copy of ``bid`` can be acted on (none left, or none with ids); None if some can."""
+    icon = ICONS[verb]
+    if counts.left == 0:
+        why = f"every copy was deleted already ({', '.join(deletes)})" if deletes else ""
+        return f"{icon} Nothing left to {verb}: {bid} {why or 'reached nobody'}."
+    if counts.reachable == 0:
+        return (
+            f"{icon} {bid} cannot be {PAST[verb]}: none of its {counts.idless:,} copies can be "
+            f"reached, as {IDLESS_WHY}. Nothing was changed."
+        )
+    return None
+
+
+def _unreachable_lines(counts: CopyCounts) -> list[str]:
+    """The confirmation's word on the copies no delete or edit can reach."""
+    if not counts.idless:
+        return []
+    return [f"🚫 Cannot be reached, recorded as such: {counts.idless:,} ({IDLESS_WHY})"]
 
 
 async def on_edit(ctx: BotContext, message: Message, request: EditRequest) -> None:
@@ -90,33 +120,51 @@ async def on_edit(ctx: BotContext, message: Message, request: EditRequest) -> No
         return
     edit = EditContent(bid, original, text)
     try:
-        await ctx.core.pipeline.ports.sender.prepare(edit, None)
+        prepared = await ctx.core.pipeline.ports.sender.prepare(edit, None)
         shown, entities = await rendered(ctx.client, text)
     except ContentError as error:
         await ctx.say(chat_id, f"❌ This edit cannot be made: {error}", reply_to=message.id)
         return
-    left, _ = await ctx.core.ledger.sent_ages(bid, ctx.now(), deletes_of(doc))
-    if left == 0:
-        text_ = f"✏️ Nothing to edit: no copy of {bid} is left in any chat."
-        await ctx.say(chat_id, text_, reply_to=message.id)
+    problem = await personal.edit_length_problem(ctx, prepared, doc)
+    if problem is not None:
+        await ctx.say(chat_id, problem, reply_to=message.id)
+        return
+    deletes = deletes_of(doc)
+    counts = await ctx.core.ledger.sent_ages(bid, ctx.now(), deletes)
+    problem = _nothing_to_reach(bid, counts, "edit", deletes)
+    if problem is not None:
+        await ctx.say(chat_id, problem, reply_to=message.id)
         return
     shown, entities = clipped(shown, entities, SHOWN)
-    buttons = sum(len(row) for row in text.options.buttons)
-    lines = [
-        f"👥 Copies to edit: {left:,}",
-        f"🔘 Buttons: {buttons}" if buttons else "🔘 Buttons: none (any the copies have go)",
-    ]
+    lines = [f"👥 Copies to edit: {counts.reachable:,}", *_unreachable_lines(counts)]
+    lines.append(_buttons_line(text, original))
     words = f"✏️ Edit of {bid}: {clipped(shown, (), 60)[0]}"
-    await _offer(ctx, message, doc, edit, left, lines, words, (shown, entities))
+    await _offer(ctx, message, doc, edit, counts, lines, words, (shown, entities))
+
+
+def _buttons_line(text: TextContent, original: Content) -> str:
+    """What the confirmation says of the keyboard the copies keep or get."""
+    given = sum(len(row) for row in text.options.buttons)
+    line = f"🔘 Buttons: {given} new, in place of the old" if given else "🔘 Buttons: as sent"
+    reactions = original.options.reactions
+    return line + (f"; the reaction row stays ({' '.join(reactions)})" if reactions else "")
 
 
 def _new_text(request: EditRequest, message: Message, original: Content) -> TextContent:
-    """The new text (with the buttons the copies get: those given, else the original's).
+    """The new text, with the URL buttons given for the copies (none given: the copies
+    keep the keyboard the original send built; its reaction row stays either way).
 
     Raises:
-        ContentError: No text given, or a reply to something else than a text.
+        ContentError: No text given, a reply to something else than a text, or more
+            buttons than fit beside the reaction row.
     """
-    buttons = request.message.buttons or original.options.buttons
+    buttons = request.message.buttons
+    try:
+        Delivery(buttons=buttons, reactions=original.options.reactions)
+    except ContentError as error:
+        raise ContentError(
+            f"❌ This edit cannot be made: {error} (the reaction row takes one)"
+        ) from error
     options = Delivery(buttons=buttons)
     given = request.message.text_content()
     if given is not None:
@@ -176,18 +224,19 @@ async def _offer(
     message: Message,
     original: dict[str, Any],
     operation: DeleteContent | EditContent,
-    count: int,
+    counts: CopyCounts,
     lines: list[str],
     words: str,
     shown: tuple[str, tuple[Any, ...]] | None = None,
 ) -> None:
-    """Store the operation as a draft and ask the admin to confirm it."""
+    """Store the operation as a draft and ask the admin to confirm it (the copies without
+    ids are in its audience, to be recorded unreachable without a request)."""
     admin, now = message.from_user, ctx.now()
     op_id = await _create(
         ctx,
         new_operation(
             operation, original, broadcast_id=new_broadcast_id(now), admin_id=admin.id,
-            admin_name=admin.username or admin.first_name, now=now, words=words, count=count,
+            admin_name=admin.username or admin.first_name, now=now, words=words, count=counts.left,
         ),
     )  # fmt: skip
     kind = "delete" if isinstance(operation, DeleteContent) else "edit"
@@ -200,7 +249,7 @@ async def _offer(
             "",
             f"📢 Broadcast: {bid} · {original.get('message_text') or original.get('message_type')}",
             *lines,
-            f"⏱️ Estimated time: {duration_text(count / rate)} at {rate:g} msg/s",
+            f"⏱️ Estimated time: {duration_text(counts.reachable / rate)} at {rate:g} msg/s",
             *(["📝 New text: "] if shown else []),
         ]
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.admin.handlers.context import BotContext
+from bot.delivery.filters import load_filter
 from bot.delivery.ports import PreparedMessage
 from bot.delivery.service import Audience
 from bot.telegram.personal import personal_parts
@@ -21,11 +22,25 @@ async def length_problem(
     ctx: BotContext, prepared: PreparedMessage, audience: Audience
 ) -> str | None:
     """Why ``prepared`` could be too long for someone in ``audience``; None if it fits."""
-    parts = personal_parts(prepared)
-    if not parts:
+    if not personal_parts(prepared):
         return None
+    return await _problem(ctx, prepared, audience_query(ctx, audience))
+
+
+async def edit_length_problem(
+    ctx: BotContext, prepared: PreparedMessage, original: dict[str, Any]
+) -> str | None:
+    """Why the prepared edit of the broadcast ``original`` could be too long for one of
+    its recipients; None if it fits."""
+    if not personal_parts(prepared):
+        return None
+    return await _problem(ctx, prepared, recipients_query(ctx, original))
+
+
+async def _problem(ctx: BotContext, prepared: PreparedMessage, query: dict[str, Any]) -> str | None:
+    parts = personal_parts(prepared)
     fields = sorted(set().union(*(part.template.fields for part in parts)))
-    longest = await ctx.core.users.longest(audience_query(ctx, audience), fields)
+    longest = await ctx.core.users.longest(query, fields)
     for part in parts:
         worst = part.template.longest(longest)
         if worst > part.limit:
@@ -49,3 +64,15 @@ def audience_query(ctx: BotContext, audience: Audience) -> dict[str, Any]:
     if audience.segments is not None:
         return ctx.core.segments.compile(audience.segments, audience.excludes, ctx.now())
     return audience.query or {}
+
+
+def recipients_query(ctx: BotContext, original: dict[str, Any]) -> dict[str, Any]:
+    """The users filter the send of ``original`` read its recipients from: its stored
+    target (test mode's users, when it was sent in test mode), its segments as compiled
+    when it started (a sent broadcast has them), else its filter (none: every user)."""
+    target: dict[str, Any] = original.get("target") or {}
+    if "user_ids" in target:
+        return {ctx.core.users.fields.user_id: {"$in": list(target["user_ids"])}}
+    if "compiled" in target:
+        return load_filter(str(target["compiled"]))
+    return dict(target.get("filter") or {})

@@ -125,7 +125,8 @@ def edit_message(world: SimWorld, query: raw.functions.messages.EditMessage) -> 
     """``messages.EditMessage`` of the text and keyboard of one of the bot's messages.
 
     Omitting ``reply_markup`` removes the keyboard, as on Telegram. Same text, entities and
-    keyboard as now is ``400 MESSAGE_NOT_MODIFIED``.
+    keyboard as now is ``400 MESSAGE_NOT_MODIFIED``; a message older than the world's
+    ``edit_window_s`` (when one is set) is ``400 MESSAGE_EDIT_TIME_EXPIRED``.
     """
     if query.media is not None:
         raise NotImplementedError("TelegramSimulator does not edit media (messages.EditMessage)")
@@ -136,6 +137,9 @@ def edit_message(world: SimWorld, query: raw.functions.messages.EditMessage) -> 
         raise SimRpcError(400, "MESSAGE_ID_INVALID")
     if not message.out:
         raise SimRpcError(403, "MESSAGE_AUTHOR_REQUIRED")
+    window = world.edit_window_s
+    if window is not None and world.date() - message.date >= window:
+        raise SimRpcError(400, "MESSAGE_EDIT_TIME_EXPIRED")
     text = message.message if query.message is None else query.message
     entities = message.entities if query.message is None else list(query.entities or [])
     before = (message.message, _wire(message.entities), _wire([message.reply_markup]))

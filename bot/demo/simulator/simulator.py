@@ -146,6 +146,12 @@ class TelegramSimulator(UserFeeds):
             times=times,
         )
 
+    def limit_edits(self, seconds: float | None) -> None:
+        """Answer ``400 MESSAGE_EDIT_TIME_EXPIRED`` to an edit of a message older than
+        ``seconds`` (None: no limit, the default). Telegram documents no such limit for a
+        bot's own messages, yet MTProto has the error: this plays a server that applies one."""
+        self.world.edit_window_s = seconds
+
     def answer_too_long(self, chat_id: int) -> None:
         """Deliver the next send to ``chat_id`` but answer ``updatesTooLong``, as Telegram
         may under load: the sender learns that it was accepted, not the message's id."""

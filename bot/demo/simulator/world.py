@@ -114,6 +114,10 @@ class SimWorld:
         self.duplicates_refused = 0
         #: Every edit or delete of delivered messages asked: ``(kind, chat id, message ids)``.
         self.touches: list[tuple[str, int, tuple[int, ...]]] = []
+        #: Seconds after which an edit of a message is ``400 MESSAGE_EDIT_TIME_EXPIRED``;
+        #: None (the default): no limit, as the Bot API documents none for a bot's own
+        #: messages (only for business messages it did not send).
+        self.edit_window_s: float | None = None
         self._date_shift = date_origin - clock()
         self._next_serial = 1
 

@@ -98,6 +98,23 @@ async def test_edit_message_text_and_not_modified(sim: TelegramSimulator) -> Non
     assert (received.text, received.edited) == ("Sending... 50%", True)
 
 
+async def test_edits_have_no_age_limit_unless_one_is_set(sim: TelegramSimulator) -> None:
+    sent = message_of(await sim.send_message(ALICE, "first"))
+    sim.pass_time(30 * 24 * 3600)
+    await sim.edit_message_text(ALICE, sent.id, "second")  # none documented for a bot
+    young = message_of(await sim.send_message(ALICE, "young"))
+
+    sim.limit_edits(3600)
+    await sim.edit_message_text(ALICE, young.id, "still young")
+    with pytest.raises(errors.MessageEditTimeExpired):
+        await sim.edit_message_text(ALICE, sent.id, "third")
+
+    assert [(m.text, m.edited) for m in sim.inbox(ALICE)] == [
+        ("second", True),
+        ("still young", True),
+    ]
+
+
 async def test_delete_messages_marks_them_deleted(sim: TelegramSimulator) -> None:
     sent = await sim.send_message(ALICE, "oops")
 
