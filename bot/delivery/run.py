@@ -128,7 +128,8 @@ class BroadcastRun(Dispatch):
             attempt += 1
             try:
                 content = stored_from_document(doc["content"])
-                return await self.p.sender.prepare(content, self.bid)
+                # Through the guard: reading the source may read the peer storage (MongoDB).
+                return await self.db(partial(self.p.sender.prepare, content, self.bid))
             except ContentError as error:  # the content cannot go out: stop before any send
                 self.stop_reason = f"content rejected before sending: {error}"
                 return None
