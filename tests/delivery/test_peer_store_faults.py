@@ -5,10 +5,14 @@ bot uses (peers in MongoDB) behind the database fault injector, or a storage tha
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hydrogram.raw.core import TLObject
+from pymongo.errors import AutoReconnect
 
 from bot.delivery.content import CopyContent
 from bot.delivery.outage import OutagePolicy
@@ -16,7 +20,8 @@ from bot.demo.simulator import TelegramSimulator
 from bot.storage.faulty import FaultyDatabase
 from bot.storage.faulty_plan import FaultPlan
 from bot.storage.mongo import Database
-from bot.telegram.session import PEERS_COLLECTION, session_storage
+from bot.telegram.peer_cache import PeerRow
+from bot.telegram.session import PEERS_COLLECTION, MongoSessionStorage, session_storage
 from tests.support import ADMIN, ProgressLog, create_running, make_core, receipts, seed
 
 #: Short backoff, so the outages below are waited out in a fraction of a second.
@@ -93,3 +98,53 @@ async def test_reading_the_source_through_an_outage_of_the_peer_store(
     assert plan.record.by_operation["find_one"] == 2
     assert (summary.status, summary.sent, summary.stop_reason) == ("completed", len(users), None)
     assert set(receipts(sim, users).values()) == {1}
+
+
+class FailingPeerWrites(MongoSessionStorage):
+    """The standalone bot's storage, except that recording peers fails once ``failing`` is set
+    (a storage that writes synchronously, during a MongoDB outage)."""
+
+    failing = False
+    failed_writes = 0
+
+    async def update_peers(self, peers: Sequence[PeerRow]) -> None:
+        if self.failing and peers:
+            self.failed_writes += 1
+            raise AutoReconnect("connection closed during update (injected)")
+        await super().update_peers(peers)
+
+
+async def test_a_peer_store_failing_after_telegram_answered_loses_no_recipient(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = asyncio.get_running_loop()
+    sim = TelegramSimulator(telegram_limit=1000, chat_burst=1000, clock=loop.time, cold=True)
+    storage = FailingPeerWrites("sim", db[PEERS_COLLECTION], session_dir=tmp_path)
+    sim.storage = storage  # type: ignore[assignment]
+    await sim.start()
+    try:
+        sim.add_user(ADMIN, first_name="Admin")
+        users = await seed(db, sim, range(100, 350))
+        storage.failing = True  # from now on: the users Telegram tells us of cannot be stored
+        core = make_core(db, sim, snapshot_batch=100)
+        bid = await create_running(core)
+        with caplog.at_level(logging.WARNING, logger="bot.telegram.peers"):
+            summary = await asyncio.wait_for(core.service.run(bid), 30)
+    finally:
+        await sim.stop()
+
+    # Telegram was asked once per 100 unknown users; each answer could not be stored.
+    assert sim.request_counts["users.GetUsers"] == storage.failed_writes == 3
+    assert "could not store 100 peers learned from Telegram" in caplog.text
+    assert (summary.status, summary.sent, summary.failed, summary.unknown) == (
+        "completed",
+        len(users),
+        0,
+        0,
+    )
+    assert set(receipts(sim, users).values()) == {1}
+    rows = [r async for r in db["deliveries"].find({"broadcast_id": bid})]
+    assert sorted(r["user_id"] for r in rows) == users
+    assert {r["status"] for r in rows} == {"sent"}
+    assert all(r["message_id"] for r in rows)
+    assert await db[PEERS_COLLECTION].count_documents({"_id": {"$in": users}}) == 0
