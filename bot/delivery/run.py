@@ -147,10 +147,20 @@ class BroadcastRun(Dispatch):
             log.warning(
                 "%s: reading the message failed, again in %.1f s", self.bid, wait, extra=retry
             )
-            await self.p.sleep(wait)
-            if await self.db(partial(self.p.store.status, self.bid)) not in ACTIVE:
+            if not await self._wait_while_active(wait):
                 self._stop(CANCELLED)  # cancelled (or paused) meanwhile: never started
                 return None
+
+    async def _wait_while_active(self, seconds: float) -> bool:
+        """Wait ``seconds`` (a FloodWait may last minutes), reading the status as the watcher
+        does; False as soon as the broadcast is no longer active (a cancel acts at once)."""
+        end = self.p.clock() + seconds
+        while True:
+            await self.p.sleep(max(0.0, min(end - self.p.clock(), self.cfg.control_poll_s)))
+            if await self.db(partial(self.p.store.status, self.bid)) not in ACTIVE:
+                return False
+            if self.p.clock() >= end:
+                return True
 
     async def _send_all(self, doc: dict[str, Any], prepared: PreparedMessage) -> None:
         self.feed.resolve = prepared.resolve
