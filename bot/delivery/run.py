@@ -28,7 +28,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.delivery.dispatch import CANCELLED, Dispatch
-from bot.delivery.errors import ContentError, FloodWaitError, SendError
+from bot.delivery.errors import ContentError, FloodWaitError, SendError, failure_kind
 from bot.delivery.events import event
 from bot.delivery.model import ACTIVE, BroadcastStatus, as_utc
 from bot.delivery.outage import OutageTooLongError
@@ -140,7 +140,10 @@ class BroadcastRun(Dispatch):
                 if delay is None and attempt < self.cfg.retry.max_attempts * 4:
                     delay = self.cfg.retry.max_delay_s  # keep trying: the source is fine
                 if delay is None:
-                    self.stop_reason = f"the message to broadcast could not be read: {error}"
+                    kind = failure_kind(error)
+                    self.stop_reason = f"the message to broadcast could not be read: {kind}"
+                    unread = event("run.prepare_failed", self.bid, error=str(error))
+                    log.warning("%s: %s (%s)", self.bid, self.stop_reason, error, extra=unread)
                     return None
                 wait = delay
             retry = event("run.prepare_retry", self.bid, wait_s=wait)
@@ -182,16 +185,18 @@ class BroadcastRun(Dispatch):
             raise self.outage
 
     def _helper_ended(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or task.exception() is None:
+        error = None if task.cancelled() else task.exception()
+        if error is None:
             return
-        error = task.exception()
         if isinstance(error, OutageTooLongError):
             self.outage = error
-            self._stop(str(error))
+            self._stop(failure_kind(error))  # its text is logged as the run stops
             return
         failed = event("run.task_failed", self.bid, task=task.get_name())
         log.error("%s of %s failed", task.get_name(), self.bid, exc_info=error, extra=failed)
-        self._stop(f"the audience could not be read: {error}")
+        # The admin sees a category; the exception's text stays in the log with the traceback.
+        what = "the audience" if task.get_name().endswith(":feed") else "the broadcast's status"
+        self._stop(f"{what} could not be read: {failure_kind(error)} (details in the log)")
 
     async def _watch(self) -> None:
         while not (self.stop_reason or self.yielding):

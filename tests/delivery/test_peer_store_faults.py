@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from hydrogram.raw.core import TLObject
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, OperationFailure
 
 from bot.delivery.content import CopyContent
 from bot.delivery.outage import OutagePolicy
@@ -148,3 +148,33 @@ async def test_a_peer_store_failing_after_telegram_answered_loses_no_recipient(
     assert {r["status"] for r in rows} == {"sent"}
     assert all(r["message_id"] for r in rows)
     assert await db[PEERS_COLLECTION].count_documents({"_id": {"$in": users}}) == 0
+
+
+async def test_a_broken_peer_store_stops_the_run_with_a_reason_an_admin_can_read(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = asyncio.get_running_loop()
+    plan = FaultPlan(clock=loop.time)
+    fdb = FaultyDatabase(db, plan)
+    sim = TelegramSimulator(telegram_limit=1000, chat_burst=1000, clock=loop.time, cold=True)
+    sim.storage = session_storage("sim", fdb, session_dir=tmp_path)  # type: ignore[assignment]
+    await sim.start()
+    try:
+        sim.add_user(ADMIN, first_name="Admin")
+        users = await seed(db, sim, range(100, 120))
+        core = make_core(fdb, sim)
+        bid = await create_running(core)
+        # Not an outage (a permission, a bug): waiting would not help.
+        plan.outage(errors=OperationFailure, collections=[PEERS_COLLECTION], operations=["find"])
+        with caplog.at_level(logging.ERROR, logger="bot.delivery.run"):
+            summary = await asyncio.wait_for(core.service.run(bid), 30)
+    finally:
+        await sim.stop()
+
+    reason = "the audience could not be read: an unexpected error (details in the log)"
+    assert (summary.status, summary.stop_reason) == ("failed", reason)
+    assert (await db["broadcasts"].find_one({"_id": bid}))["stop_reason"] == reason
+    assert "OperationFailure during find on telegram_peers" in caplog.text
+    assert sum(receipts(sim, users).values()) == summary.sent == 0
+    rows = [r async for r in db["deliveries"].find({"broadcast_id": bid})]
+    assert {r["status"] for r in rows} == {"pending"}  # for a rerun once the store is fixed
