@@ -14,13 +14,16 @@ import pytest
 from hydrogram.raw.core import TLObject
 from pymongo.errors import AutoReconnect, OperationFailure
 
-from bot.delivery.content import CopyContent
+from bot.delivery.content import CopyContent, TextContent
+from bot.delivery.errors import ErrorCategory, SendError
 from bot.delivery.outage import OutagePolicy
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.faulty import FaultyDatabase
 from bot.storage.faulty_plan import FaultPlan
 from bot.storage.mongo import Database
 from bot.telegram.peer_cache import PeerRow
+from bot.telegram.peers import PEER_STORE_UNAVAILABLE
+from bot.telegram.sender import HydrogramSender
 from bot.telegram.session import PEERS_COLLECTION, MongoSessionStorage, session_storage
 from tests.support import ADMIN, ProgressLog, create_running, make_core, receipts, seed
 
@@ -178,3 +181,35 @@ async def test_a_broken_peer_store_stops_the_run_with_a_reason_an_admin_can_read
     assert sum(receipts(sim, users).values()) == summary.sent == 0
     rows = [r async for r in db["deliveries"].find({"broadcast_id": bid})]
     assert {r["status"] for r in rows} == {"pending"}  # for a rerun once the store is fixed
+
+
+async def test_a_send_that_must_read_its_peer_during_an_outage_is_retried_unsent(
+    db: Database, tmp_path: Path
+) -> None:
+    loop = asyncio.get_running_loop()
+    plan = FaultPlan(clock=loop.time)
+    fdb = FaultyDatabase(db, plan)
+    sim = TelegramSimulator(clock=loop.time, cold=True)
+    sim.storage = session_storage("sim", fdb, session_dir=tmp_path)  # type: ignore[assignment]
+    await sim.start()
+    try:
+        sim.add_user(ADMIN, first_name="Admin")
+        users = await seed(db, sim, [101])
+        prepared = await HydrogramSender(sim).prepare(TextContent("Hi"))
+        # Not resolved in a batch (the feed gave up): the send reads its recipient's peer.
+        plan.outage(collections=[PEERS_COLLECTION], operations=["find_one"])
+        with pytest.raises(SendError) as failed:
+            await prepared.send(101, "bc_1")
+        assert receipts(sim, users) == {101: 0}
+        plan.heal()
+        receipt = await prepared.send(101, "bc_1")
+    finally:
+        await sim.stop()
+
+    # Transient: the pipeline retries it (with the same random_id), as other lost look-ups.
+    assert (failed.value.category, failed.value.code) == (
+        ErrorCategory.TRANSIENT,
+        PEER_STORE_UNAVAILABLE,
+    )
+    assert receipt.message_ids
+    assert receipts(sim, users) == {101: 1}
