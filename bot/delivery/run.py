@@ -1,5 +1,7 @@
 """One run of one broadcast: restore, prepare, snapshot, claim, send, settle, report.
 
+Preparing the message is :mod:`bot.delivery.preparing`.
+
 Tasks of a run:
 - the *feed* (:mod:`bot.delivery.feed`) produces candidates: pending rows left by an
   earlier run, the audience snapshot, then sweeps of the ledger;
@@ -27,12 +29,13 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from bot.delivery.dispatch import CANCELLED, Dispatch
-from bot.delivery.errors import ContentError, FloodWaitError, SendError, failure_kind
+from bot.delivery.dispatch import CANCELLED
+from bot.delivery.errors import failure_kind
 from bot.delivery.events import event
 from bot.delivery.model import ACTIVE, BroadcastStatus, as_utc
 from bot.delivery.outage import OutageTooLongError
 from bot.delivery.ports import Refusing
+from bot.delivery.preparing import Preparing
 from bot.delivery.report import Summary
 from bot.delivery.reruns import closing_fields
 
@@ -45,7 +48,7 @@ log = logging.getLogger(__name__)
 PAUSED = "paused"
 
 
-class BroadcastRun(Dispatch):
+class BroadcastRun(Preparing):
     """State and tasks of one run; use :meth:`bot.delivery.pipeline.Pipeline.run`."""
 
     async def execute(self) -> Summary:
@@ -118,52 +121,6 @@ class BroadcastRun(Dispatch):
         self.active_before = float(doc.get("active_seconds") or 0.0)
         self.flood_waited_before = float(doc.get("flood_wait_seconds") or 0.0)
         self.flood_waits_before = int(doc.get("flood_waits") or 0)
-
-    async def _prepare(self, doc: dict[str, Any]) -> PreparedMessage | None:
-        """The prepared message; transient failures and FloodWaits are waited out."""
-        from bot.delivery.operations import stored_from_document
-
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                content = stored_from_document(doc["content"])
-                # Through the guard: reading the source may read the peer storage (MongoDB).
-                return await self.db(partial(self.p.sender.prepare, content, self.bid))
-            except ContentError as error:  # the content cannot go out: stop before any send
-                self.stop_reason = f"content rejected before sending: {error}"
-                return None
-            except FloodWaitError as flood:
-                wait = flood.seconds
-            except SendError as error:
-                delay = self.cfg.retry.delay_before(attempt, error.category)
-                if delay is None and attempt < self.cfg.retry.max_attempts * 4:
-                    delay = self.cfg.retry.max_delay_s  # keep trying: the source is fine
-                if delay is None:
-                    kind = failure_kind(error)
-                    self.stop_reason = f"the message to broadcast could not be read: {kind}"
-                    unread = event("run.prepare_failed", self.bid, error=str(error))
-                    log.warning("%s: %s (%s)", self.bid, self.stop_reason, error, extra=unread)
-                    return None
-                wait = delay
-            retry = event("run.prepare_retry", self.bid, wait_s=wait)
-            log.warning(
-                "%s: reading the message failed, again in %.1f s", self.bid, wait, extra=retry
-            )
-            if not await self._wait_while_active(wait):
-                self._stop(CANCELLED)  # cancelled (or paused) meanwhile: never started
-                return None
-
-    async def _wait_while_active(self, seconds: float) -> bool:
-        """Wait ``seconds`` (a FloodWait may last minutes), reading the status as the watcher
-        does; False as soon as the broadcast is no longer active (a cancel acts at once)."""
-        end = self.p.clock() + seconds
-        while True:
-            await self.p.sleep(max(0.0, min(end - self.p.clock(), self.cfg.control_poll_s)))
-            if await self.db(partial(self.p.store.status, self.bid)) not in ACTIVE:
-                return False
-            if self.p.clock() >= end:
-                return True
 
     async def _send_all(self, doc: dict[str, Any], prepared: PreparedMessage) -> None:
         self.feed.resolve = prepared.resolve
