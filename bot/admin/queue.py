@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Core
-from bot.delivery.errors import StorageUnavailableError
+from bot.delivery.errors import StorageUnavailableError, failure_kind
 from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus, as_utc
 from bot.delivery.outage import OutageTooLongError
@@ -177,7 +177,7 @@ class BroadcastQueue:
             trouble = event("run.trouble", bid, reason="outage", error=str(error))
             log.warning("broadcast %s: the database stayed unreachable", bid, extra=trouble)
             self._failed(bid)
-            await self._tell(self.on_trouble, bid, f"the database was unreachable: {error}")
+            await self._tell(self.on_trouble, bid, failure_kind(error))  # the text: logged
             return
         except StorageUnavailableError as error:
             trouble = event("run.trouble", bid, reason="database", error=str(error))
@@ -190,7 +190,7 @@ class BroadcastQueue:
             )
             log.exception("broadcast %s: the run failed; it is retried", bid, extra=trouble)
             self._failed(bid)
-            await self._tell(self.on_trouble, bid, f"{type(error).__name__}: {error}")
+            await self._tell(self.on_trouble, bid, f"{failure_kind(error)} (details in the log)")
             return
         finally:
             self._current = None

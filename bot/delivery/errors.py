@@ -173,3 +173,18 @@ def classify_exception(error: BaseException) -> ErrorCategory:
     if isinstance(error, TimeoutError | ConnectionError | OSError):
         return ErrorCategory.TRANSIENT
     return ErrorCategory.UNKNOWN
+
+
+def failure_kind(error: BaseException) -> str:
+    """A short category of an unexpected failure, for an admin: never the exception's text.
+
+    The text may hold a server's address, a query or a driver's internals; it belongs
+    in the log, next to the traceback.
+    """
+    if isinstance(error, StorageUnavailableError):
+        return "the database was unreachable"
+    if isinstance(error, FloodWaitError):
+        return "Telegram asked to wait"
+    if isinstance(error, SendError):
+        return f"Telegram answered {error.category.value}"
+    return "an unexpected error"

@@ -221,13 +221,15 @@ class AudienceFeed:
         """Resolve a batch, waiting out FloodWaits and transient failures; returns the unknown.
 
         After a few failed attempts the batch is offered anyway: each send then
-        resolves its own recipient.
+        resolves its own recipient. The peer storage's outages (it may live in
+        MongoDB) are waited out by the guard, as every other database read of the run.
         """
         if self.resolve is None:
             return []
         for attempt in range(1, RESOLVE_ATTEMPTS + 1):
             try:
-                return await self.resolve(ids)
+                unknown: list[int] = await self.db(partial(self.resolve, ids))
+                return unknown
             except FloodWaitError as flood:
                 await self.p.sleep(flood.seconds)
             except SendError as error:

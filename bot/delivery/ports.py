@@ -63,6 +63,7 @@ class PreparedMessage(Protocol):
 
         Raises:
             SendError: A transient failure (ask again later); FloodWaitError.
+            StorageUnavailableError: The database holding the peers cannot be read now.
         """
 
     async def send(self, user_id: int, key: str | None = None) -> Receipt:
@@ -98,6 +99,7 @@ class Sender(Protocol):
         Raises:
             ContentError: The content cannot be sent (too long, source gone...).
             SendError: A transient failure reading the source (retry); FloodWaitError.
+            StorageUnavailableError: The database cannot be read now (wait it out).
         """
 
 

@@ -1,5 +1,7 @@
 """One run of one broadcast: restore, prepare, snapshot, claim, send, settle, report.
 
+Preparing the message is :mod:`bot.delivery.preparing`.
+
 Tasks of a run:
 - the *feed* (:mod:`bot.delivery.feed`) produces candidates: pending rows left by an
   earlier run, the audience snapshot, then sweeps of the ledger;
@@ -27,12 +29,13 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from bot.delivery.dispatch import CANCELLED, Dispatch
-from bot.delivery.errors import ContentError, FloodWaitError, SendError
+from bot.delivery.dispatch import CANCELLED
+from bot.delivery.errors import failure_kind
 from bot.delivery.events import event
 from bot.delivery.model import ACTIVE, BroadcastStatus, as_utc
 from bot.delivery.outage import OutageTooLongError
 from bot.delivery.ports import Refusing
+from bot.delivery.preparing import Preparing
 from bot.delivery.report import Summary
 from bot.delivery.reruns import closing_fields
 
@@ -45,7 +48,7 @@ log = logging.getLogger(__name__)
 PAUSED = "paused"
 
 
-class BroadcastRun(Dispatch):
+class BroadcastRun(Preparing):
     """State and tasks of one run; use :meth:`bot.delivery.pipeline.Pipeline.run`."""
 
     async def execute(self) -> Summary:
@@ -119,38 +122,6 @@ class BroadcastRun(Dispatch):
         self.flood_waited_before = float(doc.get("flood_wait_seconds") or 0.0)
         self.flood_waits_before = int(doc.get("flood_waits") or 0)
 
-    async def _prepare(self, doc: dict[str, Any]) -> PreparedMessage | None:
-        """The prepared message; transient failures and FloodWaits are waited out."""
-        from bot.delivery.operations import stored_from_document
-
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                content = stored_from_document(doc["content"])
-                return await self.p.sender.prepare(content, self.bid)
-            except ContentError as error:  # the content cannot go out: stop before any send
-                self.stop_reason = f"content rejected before sending: {error}"
-                return None
-            except FloodWaitError as flood:
-                wait = flood.seconds
-            except SendError as error:
-                delay = self.cfg.retry.delay_before(attempt, error.category)
-                if delay is None and attempt < self.cfg.retry.max_attempts * 4:
-                    delay = self.cfg.retry.max_delay_s  # keep trying: the source is fine
-                if delay is None:
-                    self.stop_reason = f"the message to broadcast could not be read: {error}"
-                    return None
-                wait = delay
-            retry = event("run.prepare_retry", self.bid, wait_s=wait)
-            log.warning(
-                "%s: reading the message failed, again in %.1f s", self.bid, wait, extra=retry
-            )
-            await self.p.sleep(wait)
-            if await self.db(partial(self.p.store.status, self.bid)) not in ACTIVE:
-                self._stop(CANCELLED)  # cancelled (or paused) meanwhile: never started
-                return None
-
     async def _send_all(self, doc: dict[str, Any], prepared: PreparedMessage) -> None:
         self.feed.resolve = prepared.resolve
         if isinstance(prepared, Refusing):
@@ -171,16 +142,18 @@ class BroadcastRun(Dispatch):
             raise self.outage
 
     def _helper_ended(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or task.exception() is None:
+        error = None if task.cancelled() else task.exception()
+        if error is None:
             return
-        error = task.exception()
         if isinstance(error, OutageTooLongError):
             self.outage = error
-            self._stop(str(error))
+            self._stop(failure_kind(error))  # its text is logged as the run stops
             return
         failed = event("run.task_failed", self.bid, task=task.get_name())
         log.error("%s of %s failed", task.get_name(), self.bid, exc_info=error, extra=failed)
-        self._stop(f"the audience could not be read: {error}")
+        # The admin sees a category; the exception's text stays in the log with the traceback.
+        what = "the audience" if task.get_name().endswith(":feed") else "the broadcast's status"
+        self._stop(f"{what} could not be read: {failure_kind(error)} (details in the log)")
 
     async def _watch(self) -> None:
         while not (self.stop_reason or self.yielding):

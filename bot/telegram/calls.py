@@ -5,7 +5,8 @@
 :class:`~bot.delivery.errors.SendError` with a category for everything else, including
 the ``AttributeError`` that hydrogram 0.2.0 raises for some error codes it does not
 know, and the timeouts and resets of a lost answer (transient: ask again, with the
-same ``random_id``).
+same ``random_id``). Our own :class:`~bot.delivery.errors.StorageUnavailableError`
+(the peer storage on MongoDB cannot be read now) passes through unchanged.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.delivery.errors import (
     ErrorCategory,
     FloodWaitError,
     SendError,
+    StorageUnavailableError,
     classify_exception,
     classify_rpc_error,
 )
@@ -42,6 +44,8 @@ async def telegram_call(call: Callable[[], Awaitable[T]]) -> T:
     except RPCError as error:
         code = rpc_error_id(error)
         raise SendError(classify_rpc_error(code, int(error.CODE or 0)), code) from error
+    except StorageUnavailableError:
+        raise  # hydrogram's peer storage (ours) is down, not Telegram: the caller waits it out
     except Exception as error:
         raise SendError(classify_exception(error), f"{type(error).__name__}: {error}") from error
 

@@ -25,6 +25,7 @@ from pymongo import UpdateOne
 
 from bot.delivery.model import as_utc
 from bot.storage.mongo import Collection
+from bot.storage.outage import outages_translated
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ class PeerCache:
             del self._by_phone[peer.phone_number]
 
 
+@outages_translated
 class PeerCollection:
     """The peers collection (``_id`` = peer id): look-ups, and writes in background batches.
 
@@ -170,6 +172,7 @@ class PeerCollection:
     before its write is written once, newest values). A failed write is logged,
     put back (unless newer values were queued meanwhile) and retried after
     ``retry_delays`` (the last one repeats). :meth:`flush` writes everything now.
+    A read while MongoDB cannot be reached raises StorageUnavailableError.
 
     Args:
         collection: The MongoDB collection (PyMongo async or motor).

@@ -21,6 +21,7 @@ from typing import Any
 import hydrogram
 from hydrogram import raw
 
+from bot.delivery.errors import ErrorCategory, SendError, StorageUnavailableError
 from bot.telegram.calls import invoke_once, telegram_call
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ GET_USERS_BATCH = 100
 #: flight: this is well above that, never a whole audience. One forgotten early costs
 #: one look-up, not a failure.
 MEMORY = 4_096
+#: The error code of a send whose recipient's peer could not be read from the database.
+PEER_STORE_UNAVAILABLE = "PEER_STORE_UNAVAILABLE"
 
 InputPeer = Any  # raw.types.InputPeerUser | InputPeerChat | InputPeerChannel
 
@@ -56,10 +59,19 @@ class PeerBook:
         return self._peers.get(user_id)
 
     async def one(self, chat_id: int) -> InputPeer:
-        """The peer of any chat (hydrogram's own resolution, one request if unknown)."""
+        """The peer of any chat (hydrogram's own resolution, one request if unknown).
+
+        Raises:
+            SendError: Transient (``PEER_STORE_UNAVAILABLE``) while the peer storage
+                cannot be read; else as Telegram answered.
+            FloodWaitError: Telegram asked every sender to wait.
+        """
         peer = self._peers.get(chat_id)
         if peer is None:
-            peer = await telegram_call(lambda: self.client.resolve_peer(chat_id))
+            try:
+                peer = await telegram_call(lambda: self.client.resolve_peer(chat_id))
+            except StorageUnavailableError as error:
+                raise SendError(ErrorCategory.TRANSIENT, PEER_STORE_UNAVAILABLE) from error
             self._remember({chat_id: peer})
         return peer
 
@@ -68,6 +80,7 @@ class PeerBook:
 
         Raises:
             FloodWaitError, SendError: Asking Telegram failed (nothing is lost: ask again).
+            StorageUnavailableError: The peer storage cannot be read now (ask again later).
         """
         wanted = [uid for uid in dict.fromkeys(user_ids) if uid not in self._peers]
         if not wanted:

@@ -236,7 +236,14 @@ async def test_a_run_that_raises_is_logged_and_the_next_one_runs(
             return None
         return await admin.status_for(doc)
 
-    queue = BroadcastQueue(core, vanishing, admin.on_finished, retry_first_s=0.01)
+    told: list[tuple[str, str]] = []
+
+    async def trouble(broadcast_id: str, what: str) -> None:
+        told.append((broadcast_id, what))
+
+    queue = BroadcastQueue(
+        core, vanishing, admin.on_finished, on_trouble=trouble, retry_first_s=0.01
+    )
     await queue.start()
     try:
         doomed, fine = await queued(core, "doomed"), await queued(core, "fine")
@@ -248,3 +255,7 @@ async def test_a_run_that_raises_is_logged_and_the_next_one_runs(
     assert (summary.broadcast_id, summary.sent) == (fine, len(users))
     assert {m.text for u in users for m in sim.inbox(u)} == {"fine"}
     assert any("the run failed; it is retried" in r.message for r in caplog.records)
+    # The admin is told a category; the exception (its type and text) is in the log only.
+    assert set(told) == {(doomed, "an unexpected error (details in the log)")}
+    failure = next(r for r in caplog.records if "the run failed" in r.message)
+    assert failure.exc_info is not None

@@ -13,7 +13,10 @@ import pytest
 from hydrogram import raw
 from pymongo.errors import AutoReconnect
 
+from bot.delivery.errors import StorageUnavailableError
 from bot.delivery.model import as_utc
+from bot.storage.faulty import FaultyDatabase
+from bot.storage.faulty_plan import FaultPlan
 from bot.storage.mongo import Database
 from bot.telegram.session import MongoSessionStorage
 from tests.telegram.session_kit import access_hash, hash_of, user_of
@@ -110,6 +113,25 @@ async def test_peers_by_ids_reads_the_misses_in_one_query(db: Database, tmp_path
     assert peers.calls["find"] == 1
     assert await made.peers_by_ids([]) == {}
     assert peers.calls["find"] == 1
+    await made.close()
+
+
+async def test_a_look_up_while_mongodb_is_unreachable_raises_our_outage_error(
+    db: Database, tmp_path: Path
+) -> None:
+    plan = FaultPlan()
+    made = await opened(FaultyDatabase(db, plan)["telegram_peers"], tmp_path, cache_size=10)
+    await made.update_peers(rows(range(400, 430)))
+    assert await made.flush()
+    plan.outage(collections=["telegram_peers"])  # the pipeline waits this error out
+    with pytest.raises(StorageUnavailableError):
+        await made.get_peer_by_id(400)  # evicted: read from MongoDB
+    with pytest.raises(StorageUnavailableError):
+        await made.peers_by_ids([401, 429])
+    with pytest.raises(StorageUnavailableError):
+        await made.get_peer_by_username("nobody")
+    plan.heal()
+    assert hash_of(await made.get_peer_by_id(400)) == access_hash(400)
     await made.close()
 
 

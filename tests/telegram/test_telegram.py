@@ -24,7 +24,9 @@ from bot.delivery.errors import (
     ErrorCategory,
     FloodWaitError,
     SendError,
+    StorageUnavailableError,
     classify_rpc_error,
+    failure_kind,
 )
 from bot.delivery.ports import PreparedMessage
 from bot.demo.simulator import TelegramSimulator, UserState
@@ -314,6 +316,24 @@ async def test_every_kind_maps_errors_and_flood_waits(kind: str) -> None:
 )
 def test_classify_rpc_error(error_id: str, code: int, category: ErrorCategory) -> None:
     assert classify_rpc_error(error_id, code) is category
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (StorageUnavailableError("AutoReconnect: db-2.internal:27017 closed"), "the database was"),
+        (FloodWaitError(300), "Telegram asked to wait"),
+        (
+            SendError(ErrorCategory.TRANSIENT, "TimeoutError: at 10.0.0.7"),
+            "Telegram answered trans",
+        ),
+        (KeyError("secret_field"), "an unexpected error"),
+    ],
+)
+def test_failure_kind_names_the_category_never_the_text(error: Exception, kind: str) -> None:
+    text = failure_kind(error)
+    assert text.startswith(kind)
+    assert not any(secret in text for secret in ("27017", "10.0.0.7", "secret_field", "300"))
 
 
 @pytest.mark.parametrize(

@@ -198,8 +198,12 @@ class SimulatedClient(Client):
         answer = ROUTES.get(type(query)) or BY_ID.get(getattr(query, "ID", 0))
         if answer is None:
             raise NotImplementedError(f"TelegramSimulator does not answer {query.QUALNAME}")
-        self.request_counts[query.QUALNAME.partition(".")[2]] += 1
+        name = query.QUALNAME.partition(".")[2]
+        self.request_counts[name] += 1
         await self.register_peers()
+        scripted = self.world.faults.scripted(name)
+        if isinstance(scripted, SimRpcError):
+            raise_rpc(scripted.code, scripted.message, query)
         delay = self.world.faults.delay()
         if delay:
             await asyncio.sleep(delay)

@@ -65,7 +65,8 @@ class FaultPlan:
         self._jitter = latency_jitter_ms / 1000
         self._rate = transient_failure_rate
         self._transient_error = transient_error
-        self._scripted: dict[int, _Scripted] = {}
+        #: Scripted failures by chat id (sends) or by request name (any request).
+        self._scripted: dict[int | str, _Scripted] = {}
         self.lost_answer_rate = lost_answer_rate
         self._lost_kinds = lost_answer_kinds
         #: Answers lost so far (each a delivered message the client saw fail).
@@ -119,13 +120,27 @@ class FaultPlan:
         failure = exception if exception is not None else SimRpcError(error_code, error_message)
         self._scripted[chat_id] = _Scripted(failure, times)
 
-    def scripted(self, chat_id: int) -> BaseException | None:
-        """Consume and return the scripted failure for a send to ``chat_id``, if any."""
-        entry = self._scripted.get(chat_id)
+    def fail_next_request(
+        self,
+        name: str,
+        *,
+        error_message: str,
+        error_code: int,
+        times: int | None = 1,
+    ) -> None:
+        """Script the next ``times`` requests named ``name`` (``"users.GetUsers"``) to fail."""
+        if times is not None and times < 1:
+            raise ValueError(f"times must be >= 1 or None, got {times}")
+        self._scripted[name] = _Scripted(SimRpcError(error_code, error_message), times)
+
+    def scripted(self, key: int | str) -> BaseException | None:
+        """Consume and return the scripted failure for a send to the chat ``key`` or for a
+        request named ``key``, if any."""
+        entry = self._scripted.get(key)
         if entry is None:
             return None
         if entry.remaining is not None:
             entry.remaining -= 1
             if entry.remaining == 0:
-                del self._scripted[chat_id]
+                del self._scripted[key]
         return entry.failure

@@ -152,6 +152,23 @@ class TelegramSimulator(UserFeeds):
         bot's own messages, yet MTProto has the error: this plays a server that applies one."""
         self.world.edit_window_s = seconds
 
+    def fail_next_request(
+        self,
+        name: str,
+        *,
+        error_message: str = "FLOOD_WAIT_60",
+        error_code: int = 420,
+        times: int | None = 1,
+    ) -> None:
+        """Make the next ``times`` requests named ``name`` (None: all) fail, whatever they ask.
+
+        ``name`` is the request's name without ``functions.``, as in :attr:`request_counts`
+        (``"users.GetUsers"``: a look-up of users, e.g. a cold session resolving peers).
+        """
+        self.world.faults.fail_next_request(
+            name, error_message=error_message, error_code=error_code, times=times
+        )
+
     def answer_too_long(self, chat_id: int) -> None:
         """Deliver the next send to ``chat_id`` but answer ``updatesTooLong``, as Telegram
         may under load: the sender learns that it was accepted, not the message's id."""

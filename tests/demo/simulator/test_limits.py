@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from hydrogram import errors
+from hydrogram import errors, raw
 
 from bot.demo.simulator import TelegramSimulator, UserState
 from tests.demo.simulator.kit import (
@@ -148,6 +148,21 @@ async def test_fail_next_can_raise_any_exception_every_time(sim: TelegramSimulat
             await sim.send_message(ALICE, "x")
 
     assert sim.inbox(ALICE) == []
+
+
+async def test_fail_next_request_fails_any_request_by_name(sim: TelegramSimulator) -> None:
+    sim.fail_next_request("users.GetUsers", error_message="FLOOD_WAIT_300", error_code=420)
+    look_up = raw.functions.users.GetUsers(id=[raw.types.InputUserSelf()])
+
+    await sim.send_message(ALICE, "sends are not affected")
+    with pytest.raises(errors.FloodWait) as flood:
+        await sim.invoke(look_up)
+    users = await sim.invoke(look_up)
+
+    assert flood.value.value == 300
+    assert sim.me is not None
+    assert [u.id for u in users] == [sim.me.id]
+    assert sim.request_counts["users.GetUsers"] == 2
 
 
 async def test_latency_is_awaited(clock: FakeClock) -> None:
