@@ -284,6 +284,7 @@ class BroadcastRun(Preparing):
             extra=event(
                 "run.finished", self.bid, status=s.status, total=s.total, sent=s.sent,
                 failed=s.failed, unknown=s.unknown, not_sent=s.not_sent, skipped=s.skipped,
+                skipped_reasons=s.skipped_reasons,
                 errors=s.errors, flood_waits=s.flood_waits, duration_s=s.duration_s,
                 reason=s.stop_reason,
             ),

@@ -8,6 +8,7 @@ injector, and checks what the users got and what MongoDB holds.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -229,7 +230,7 @@ async def test_cancel_acts_during_a_long_flood_wait(db: Database, sim: TelegramS
 
 
 async def test_user_ids_stored_as_text_or_floats_are_sent_the_rest_skipped_with_a_reason(
-    db: Database, sim: TelegramSimulator
+    db: Database, sim: TelegramSimulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     sim.add_users([101, 102, 103, 104])
     sim.add_user(105, UserState.BLOCKED)
@@ -247,6 +248,7 @@ async def test_user_ids_stored_as_text_or_floats_are_sent_the_rest_skipped_with_
         ]
     )
     core = make_core(db, sim)
+    caplog.set_level(logging.INFO, logger="bot.delivery.run")
 
     bid, summary = await broadcast(core)
 
@@ -262,6 +264,8 @@ async def test_user_ids_stored_as_text_or_floats_are_sent_the_rest_skipped_with_
     doc = await core.store.get(bid)
     assert doc["skipped"]["count"] == doc["skipped_count"] == 4
     assert "'alice'" in doc["skipped"]["examples"]
+    [finished] = [r for r in caplog.records if getattr(r, "event", None) == "run.finished"]
+    assert getattr(finished, "skipped_reasons", None) == summary.skipped_reasons  # in the log
     # The blocked mark finds the user however the id is stored.
     assert (await db["users"].find_one({"user_id": "105"}))["bot_blocked_at"] is not None
 
