@@ -24,10 +24,17 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.delivery.errors import ErrorCategory, FloodWaitError, SendError, classify_exception
+from bot.delivery.errors import (
+    ErrorCategory,
+    FloodWaitError,
+    SendError,
+    classify_exception,
+    failure_kind,
+)
 from bot.delivery.events import event
 from bot.delivery.feed import AudienceFeed
 from bot.delivery.floods import FloodLog
+from bot.delivery.lookups import AbandonedError, send_through_outages
 from bot.delivery.model import Outcome
 from bot.delivery.outage import OutageGuard, OutageTooLongError
 from bot.delivery.policy import Counters, PauseClock, ProgressGate, ProgressSnapshot, snapshot
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
     from bot.delivery.ports import PipelineConfig, Ports, PreparedMessage, ProgressCallback
 
 log = logging.getLogger(__name__)
+
 
 CANCELLED = "cancelled by an admin"
 #: Recorded for a recipient Telegram does not know (``users.GetUsers`` did not return it).
@@ -208,7 +216,12 @@ class Dispatch:
                 return None
             attempt += 1
             try:
-                receipt = await prepared.send(user_id, self.bid)
+                receipt = await send_through_outages(
+                    prepared, user_id, self.bid, self.db, self._stopping, self._outage_too_long
+                )
+            except AbandonedError:  # the database was down and the run stops: never sent
+                self.ready.appendleft(user_id)
+                return None
             except FloodWaitError as flood:
                 self.flood_waits += 1
                 self.flood_log.add(self.p.wall_clock(), flood.seconds)
@@ -236,6 +249,13 @@ class Dispatch:
                 at = self.p.wall_clock()
                 return Outcome(user_id, attempt, error=category, error_code=code[:200], at=at)
             await self._rest(delay)
+
+    def _stopping(self) -> bool:
+        return self.closing or self.yielding or self.stop_reason is not None
+
+    def _outage_too_long(self, error: OutageTooLongError) -> None:
+        self.outage = error
+        self._stop(failure_kind(error))
 
     async def _rest(self, seconds: float) -> None:
         """Sleep before a retry, but not past a stop, pause or cancel."""

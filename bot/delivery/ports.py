@@ -73,6 +73,8 @@ class PreparedMessage(Protocol):
             SendError: the recipient did not get it (with the category); a transient
                 category may hide a delivery whose answer was lost: retry with the key.
             FloodWaitError: Telegram asked every sender to wait.
+            StorageUnavailableError: A look-up before the request (the recipient's peer
+                or values) could not read the database: nothing was sent.
         """
 
 

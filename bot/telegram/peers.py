@@ -21,7 +21,6 @@ from typing import Any
 import hydrogram
 from hydrogram import raw
 
-from bot.delivery.errors import ErrorCategory, SendError, StorageUnavailableError
 from bot.telegram.calls import invoke_once, telegram_call
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,6 @@ GET_USERS_BATCH = 100
 #: one look-up, not a failure.
 MEMORY = 4_096
 #: The error code of a send whose recipient's peer could not be read from the database.
-PEER_STORE_UNAVAILABLE = "PEER_STORE_UNAVAILABLE"
 
 InputPeer = Any  # raw.types.InputPeerUser | InputPeerChat | InputPeerChannel
 
@@ -62,16 +60,14 @@ class PeerBook:
         """The peer of any chat (hydrogram's own resolution, one request if unknown).
 
         Raises:
-            SendError: Transient (``PEER_STORE_UNAVAILABLE``) while the peer storage
-                cannot be read; else as Telegram answered.
+            StorageUnavailableError: The peer storage cannot be read (nothing was sent:
+                the pipeline waits the outage out and sends again).
+            SendError: As Telegram answered.
             FloodWaitError: Telegram asked every sender to wait.
         """
         peer = self._peers.get(chat_id)
         if peer is None:
-            try:
-                peer = await telegram_call(lambda: self.client.resolve_peer(chat_id))
-            except StorageUnavailableError as error:
-                raise SendError(ErrorCategory.TRANSIENT, PEER_STORE_UNAVAILABLE) from error
+            peer = await telegram_call(lambda: self.client.resolve_peer(chat_id))
             self._remember({chat_id: peer})
         return peer
 

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.delivery.errors import ContentError, ErrorCategory, SendError, StorageUnavailableError
+from bot.delivery.errors import ContentError
 from bot.delivery.placeholders import Template, Values
 from bot.telegram.peers import MEMORY
 
@@ -114,15 +114,13 @@ class Personalizer:
         """A recipient's values: from a loaded batch, else looked up alone.
 
         Raises:
-            SendError: Transient: the users collection cannot be read now.
+            StorageUnavailableError: The users collection cannot be read now (nothing was
+                sent: the pipeline waits the outage out and sends again).
         """
         found = self._values.get(user_id)
         if found is not None:
             return found
-        try:
-            return (await self.lookup([user_id])).get(user_id, _NONE)
-        except StorageUnavailableError as error:
-            raise SendError(ErrorCategory.TRANSIENT, "USER_VALUES_UNAVAILABLE") from error
+        return (await self.lookup([user_id])).get(user_id, _NONE)
 
     def apply(self, request: Any, values: Values) -> None:
         """Put the recipient's texts into a request just built (its own, fresh object)."""

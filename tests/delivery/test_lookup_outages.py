@@ -1,0 +1,107 @@
+"""A send reads its recipient's peer just before its request when the batch's look-up
+did not keep it: when the database cannot answer that look-up, nothing went out, and
+the pipeline waits the outage out instead of spending the recipient's attempts on it."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hydrogram.raw.core import TLObject
+
+from bot.delivery.outage import OutagePolicy, OutageTooLongError
+from bot.delivery.policy import RetryPolicy
+from bot.demo.simulator import TelegramSimulator
+from bot.storage.faulty import FaultyDatabase
+from bot.storage.faulty_plan import FaultPlan
+from bot.storage.mongo import Database
+from bot.telegram.sender import HydrogramSender
+from bot.telegram.session import PEERS_COLLECTION, session_storage
+from tests.support import ADMIN, broadcast, create_running, make_core, receipts, seed
+
+#: Attempts that would be spent in a few milliseconds if the outage counted against them.
+QUICK_RETRIES = RetryPolicy(base_delay_s=0.005, max_delay_s=0.01)
+QUICK_OUTAGES = OutagePolicy(first_delay_s=0.01, max_delay_s=0.05)
+
+
+class PeersDownMidway(TelegramSimulator):
+    """Makes single peer look-ups fail for ``seconds`` once ``after`` messages went out."""
+
+    def __init__(self, plan: FaultPlan, after: int, seconds: float, **options: Any) -> None:
+        super().__init__(**options)
+        self.plan, self.after, self.seconds, self.started = plan, after, seconds, False
+
+    async def answer(self, query: TLObject) -> Any:
+        reply = await super().answer(query)
+        if not self.started and self.sent_total >= self.after:
+            self.started = True
+            now = asyncio.get_running_loop().time()
+            end = now + self.seconds
+            self.plan.outage(collections=[PEERS_COLLECTION], operations=["find_one"], end=end)
+        return reply
+
+
+async def test_a_send_reading_its_peer_waits_out_an_outage_of_the_peer_store(
+    db: Database, tmp_path: Path
+) -> None:
+    loop = asyncio.get_running_loop()
+    plan = FaultPlan(clock=loop.time)
+    fdb = FaultyDatabase(db, plan)
+    sim = PeersDownMidway(plan, after=60, seconds=0.5, clock=loop.time, telegram_limit=1000)
+    # A memory of one peer: every send reads its recipient's peer from MongoDB.
+    sim.storage = session_storage("sim", fdb, session_dir=tmp_path, cache_size=1)  # type: ignore[assignment]
+    await sim.start()
+    try:
+        sim.add_user(ADMIN, first_name="Admin")
+        users = await seed(db, sim, range(100, 400))
+        core = make_core(fdb, sim, rate=400, retry=QUICK_RETRIES, outage=QUICK_OUTAGES)
+        sender = core.pipeline.ports.sender
+        assert isinstance(sender, HydrogramSender)
+        sender.peers.capacity = 1  # the batch's look-up keeps one peer: the rest read alone
+        _, summary = await broadcast(core)
+    finally:
+        await sim.stop()
+
+    assert plan.record.by_operation["find_one"] > 0, "the outage met no look-up"
+    assert (summary.status, summary.sent, summary.failed, summary.unknown) == (
+        "completed",
+        len(users),
+        0,
+        0,
+    ), summary.errors
+    assert set(receipts(sim, users).values()) == {1}
+
+
+async def test_a_peer_store_outage_past_the_limit_stops_the_run_and_its_resume_sends_the_rest(
+    db: Database, tmp_path: Path
+) -> None:
+    loop = asyncio.get_running_loop()
+    plan = FaultPlan(clock=loop.time)
+    fdb = FaultyDatabase(db, plan)
+    sim = PeersDownMidway(plan, after=60, seconds=math.inf, clock=loop.time, telegram_limit=1000)
+    sim.storage = session_storage("sim", fdb, session_dir=tmp_path, cache_size=1)  # type: ignore[assignment]
+    await sim.start()
+    try:
+        sim.add_user(ADMIN, first_name="Admin")
+        users = await seed(db, sim, range(100, 400))
+        limit = OutagePolicy(limit_s=0.3, first_delay_s=0.01, max_delay_s=0.05)
+        core = make_core(fdb, sim, rate=400, retry=QUICK_RETRIES, outage=limit)
+        sender = core.pipeline.ports.sender
+        assert isinstance(sender, HydrogramSender)
+        sender.peers.capacity = 1
+        bid = await create_running(core)
+        with pytest.raises(OutageTooLongError):
+            await asyncio.wait_for(core.service.run(bid), 10)
+        stopped = await db["broadcasts"].find_one({"_id": bid})
+        plan.heal()
+        summary = await asyncio.wait_for(core.service.run(bid), 10)
+    finally:
+        await sim.stop()
+
+    assert stopped is not None
+    assert stopped["status"] == "running"  # for the next run, which the queue starts
+    assert (summary.status, summary.sent, summary.failed) == ("completed", len(users), 0)
+    assert set(receipts(sim, users).values()) == {1}
