@@ -104,7 +104,7 @@ class BroadcastQueue:
         """Stop the runner; a running broadcast stops cleanly and stays ``running``."""
         task, self._task = self._task, None
         await stop_task(task)
-        self._current = None
+        self._current, self._waiting = None, []  # what waits is no longer ours to show
 
     async def submit(self, broadcast_id: str) -> int | None:
         """Wake the runner; how many run before ``broadcast_id`` (0: it runs now).
@@ -113,10 +113,26 @@ class BroadcastQueue:
         finished): not an error.
         """
         self._wake.set()
+        if not self.running:  # a standby: the leader's queue reads it and shows its place
+            return None
         with contextlib.suppress(StorageUnavailableError):
-            # Only the instance that sends shows places: a standby's view may be stale.
-            await self._read(notify=self._task is not None and not self._task.done())
+            await self._read()
         return self.ahead_of(broadcast_id)
+
+    @property
+    def running(self) -> bool:
+        """Whether the runner runs here (this instance sends)."""
+        return self._task is not None and not self._task.done()
+
+    async def reread(self) -> None:
+        """Read the waiting order again (what other instances confirmed or resumed while
+        one broadcast sends); tells ``on_moved`` if it changed. No-op unless running.
+
+        Raises:
+            StorageUnavailableError: The database could not be read.
+        """
+        if self.running:
+            await self._read()
 
     def ahead_of(self, broadcast_id: str) -> int | None:
         """Broadcasts that run before this one (0: it runs now), None if not waiting here."""
