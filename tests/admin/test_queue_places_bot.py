@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
 from tests.admin.queue_kit import SLOW, USERS, confirmed, copies, sent_some, status_of
-from tests.botkit import as_awaitable, eventually, wait_status
+from tests.botkit import as_awaitable, eventually, press, wait_status
 from tests.conftest import Launch
 from tests.ops.test_metrics import free_port, scrape
 from tests.support import seed
@@ -54,3 +54,31 @@ async def test_a_broadcast_confirmed_on_the_standby_is_shown_its_place(
     finally:
         await standby_client.stop()
     assert copies(sim, "One") == copies(sim, "Two") == dict.fromkeys(USERS, 1)
+
+
+async def test_a_resumed_broadcast_goes_before_the_ones_waiting(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    await seed(db, sim, USERS)
+    await launch(rate=SLOW, refresh_s=0.2)
+    first = await confirmed(sim, "/broadcast Alpha")
+    await eventually(lambda: sent_some(sim, "Alpha"))
+    assert await press(sim, await status_of(sim, db, first), "Pause") == "⏸ Paused"
+    await wait_status(db, first, "paused")
+    second = await confirmed(sim, "/broadcast Bravo")
+    await eventually(lambda: sent_some(sim, "Bravo"))
+    third = await confirmed(sim, "/broadcast Charlie")  # waits for Bravo
+
+    assert await press(sim, await status_of(sim, db, first), "Resume") == "▶️ Resumed"
+    for bid in (first, second, third):
+        await wait_status(db, bid, "completed")
+
+    assert copies(sim, "Alpha") == copies(sim, "Bravo") == copies(sim, "Charlie")
+    assert copies(sim, "Charlie") == dict.fromkeys(USERS, 1)
+    got = [m for uid in USERS for m in sim.inbox(uid)]
+    # Private chats share one message id sequence: ids give the global order of delivery.
+    ids = {text: [m.message_id for m in got if m.text == text] for text in ("Alpha", "Bravo")}
+    charlie = min(m.message_id for m in got if m.text == "Charlie")
+    assert max(ids["Alpha"]) < charlie, "the resumed one finished before the one waiting"
+    assert max(ids["Bravo"]) < charlie
+    assert any(i > max(ids["Bravo"]) for i in ids["Alpha"]), "Alpha went on after Bravo"
