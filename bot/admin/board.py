@@ -6,8 +6,10 @@
 - While it waits, its status message says its place and what is ahead ("after
   bc_…, sending, 40%"), updated as the queue moves and every ``refresh_s`` (the
   queue is read again then: one confirmed on another instance is shown too).
-- At the end it becomes the summary; a run stopped by trouble says so, and that it
-  is retried by itself.
+- At the end it becomes the summary; a run stopped by trouble (the database down
+  longer than a run waits, an unexpected error) says so under its last progress and
+  in a reply to it, in words (the error itself goes to the log), and that it is
+  retried by itself.
 - A broadcast paused for ``remind_after_s`` reminds the admin who paused it, once,
   with Resume and Cancel.
 """
@@ -117,6 +119,7 @@ class StatusBoard:
             f"⚠️ Broadcast {broadcast_id} stopped: {what}\n"
             "Nothing is lost: it continues by itself, where it stood, once this clears."
         )
+        await status.add_line(f"⚠️ Stopped: {what}. It goes on by itself once this clears.")
         await self.client.send_message(
             status.chat_id,
             text,

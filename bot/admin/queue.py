@@ -12,7 +12,9 @@ confirmation first. A ``paused`` broadcast holds nothing: its run yields the sen
 front and continues right after the one sending now. A run that fails (a bug, the
 database unreachable longer than the outage limit) is retried with growing pauses
 for as long as the process lives: a live process never leaves a broadcast
-``running`` with nobody sending it.
+``running`` with nobody sending it. Whatever fails between runs (reading the
+queue: an outage, a malformed document, a bug) is logged and tried again after a
+growing pause: the runner itself never dies.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ StatusFactory = Callable[[dict[str, Any]], Awaitable[ProgressCallback | None]]
 Notice = Callable[[str, str], Awaitable[None]]
 Moved = Callable[[list[str], str | None], Awaitable[None]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: What ``on_trouble`` is told, for admins: a reason in words; the error itself goes to the log.
+OUTAGE = "the database stayed unreachable for too long"
+UNEXPECTED = "an unexpected error (the details are in the bot's log)"
 
 
 class BroadcastQueue:
@@ -53,11 +58,13 @@ class BroadcastQueue:
         on_finished: Called with the summary after each run that ended the broadcast.
         on_paused: Called with the summary of a run that yielded because it was paused.
         on_trouble: Called with ``(broadcast_id, what happened)`` when a run stopped
-            for an outage or an error and will be retried.
+            for an outage or an error and will be retried: :data:`OUTAGE` or
+            :data:`UNEXPECTED`, never the error's text (it may hold hosts or data).
         on_moved: Called with the waiting order and the one running, when it changes.
         poll_s: While idle, how often MongoDB is read for work (another instance's
             confirmations, resumes).
-        retry_first_s, retry_max_s: Pauses before a failed broadcast is tried again.
+        retry_first_s, retry_max_s: Pauses before a failed broadcast is tried again, and
+            before the runner goes on after it failed between runs (doubling each time).
         Every callback's errors are logged, never raised.
     """
 
@@ -145,23 +152,41 @@ class BroadcastQueue:
     # the runner -------------------------------------------------------------------------------
 
     async def _run_forever(self) -> None:
+        failures = 0  # in a row, whatever failed: the pause before the next try grows
         while True:
             self._wake.clear()  # before reading MongoDB: a submit during the read is not lost
             try:
-                bid = await self._next()
-            except StorageUnavailableError:
-                log.warning(
-                    "broadcast queue: the database is unreachable; retrying",
-                    extra=event("queue.db_unreachable"),
-                )
-                await asyncio.sleep(self.retry_first_s)
-                continue
-            if bid is None:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._idle_s()):
-                        await self._wake.wait()
-                continue
-            await self._run(bid)
+                await self._step()
+            except Exception as error:  # the queue outlives anything: an outage, a bug, bad data
+                failures += 1
+                await asyncio.sleep(self._stumbled(error, failures))
+            else:
+                failures = 0
+
+    async def _step(self) -> None:
+        """Run the next broadcast; or, with none to run, wait for a submit or ``poll_s``."""
+        bid = await self._next()
+        if bid is None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._idle_s()):
+                    await self._wake.wait()
+            return
+        await self._run(bid)
+
+    def _stumbled(self, error: Exception, failures: int) -> float:
+        """Log what stopped the runner between broadcasts; the pause before it goes on."""
+        pause = self._backoff(failures)
+        if isinstance(error, StorageUnavailableError):
+            unreachable = event("queue.db_unreachable", attempt=failures, pause_s=pause)
+            log.warning(
+                "broadcast queue: the database is unreachable; again in %g s",
+                pause,
+                extra=unreachable,
+            )
+        else:
+            failed = event("queue.error", attempt=failures, pause_s=pause)
+            log.exception("broadcast queue: unexpected error; again in %g s", pause, extra=failed)
+        return pause
 
     async def _next(self) -> str | None:
         """The broadcast to run next, moved to ``running`` if it was queued; None if none."""
@@ -193,7 +218,7 @@ class BroadcastQueue:
             trouble = event("run.trouble", bid, reason="outage", error=str(error))
             log.warning("broadcast %s: the database stayed unreachable", bid, extra=trouble)
             self._failed(bid)
-            await self._tell(self.on_trouble, bid, f"the database was unreachable: {error}")
+            await self._tell(self.on_trouble, bid, OUTAGE)
             return
         except StorageUnavailableError as error:
             trouble = event("run.trouble", bid, reason="database", error=str(error))
@@ -206,7 +231,7 @@ class BroadcastQueue:
             )
             log.exception("broadcast %s: the run failed; it is retried", bid, extra=trouble)
             self._failed(bid)
-            await self._tell(self.on_trouble, bid, f"{type(error).__name__}: {error}")
+            await self._tell(self.on_trouble, bid, UNEXPECTED)
             return
         finally:
             self._current = None
@@ -225,9 +250,12 @@ class BroadcastQueue:
             progress = None
         return await self.core.service.run(bid, progress)
 
+    def _backoff(self, failures: int) -> float:
+        return float(min(self.retry_max_s, self.retry_first_s * 2 ** (failures - 1)))
+
     def _failed(self, bid: str) -> None:
         failures = self._failures.get(bid, (0, 0.0))[0] + 1
-        pause = min(self.retry_max_s, self.retry_first_s * 2 ** (failures - 1))
+        pause = self._backoff(failures)
         self._failures[bid] = (failures, asyncio.get_running_loop().time() + pause)
         retry = event("queue.retry", bid, attempt=failures, pause_s=pause)
         log.warning(
