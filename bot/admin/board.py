@@ -4,9 +4,12 @@
   confirmed or fired, or a new one in its admin's chat (claimed once, so two
   instances never show two).
 - While it waits, its status message says its place and what is ahead ("after
-  bc_…, sending, 40%"), updated as the queue moves and every ``refresh_s``.
-- At the end it becomes the summary; a run stopped by trouble says so, and that it
-  is retried by itself.
+  bc_…, sending, 40%"), updated as the queue moves and every ``refresh_s`` (the
+  queue is read again then: one confirmed on another instance is shown too).
+- At the end it becomes the summary; a run stopped by trouble (the database down
+  longer than a run waits, an unexpected error) says so under its last progress and
+  in a reply to it, in words (the error itself goes to the log), and that it is
+  retried by itself.
 - A broadcast paused for ``remind_after_s`` reminds the admin who paused it, once,
   with Resume and Cancel.
 """
@@ -34,6 +37,7 @@ from bot.delivery.tasks import stop_task
 log = logging.getLogger(__name__)
 
 ZoneOf = Callable[[int], Awaitable[ZoneInfo]]
+Reread = Callable[[], Awaitable[None]]
 
 
 class StatusBoard:
@@ -115,6 +119,7 @@ class StatusBoard:
             f"⚠️ Broadcast {broadcast_id} stopped: {what}\n"
             "Nothing is lost: it continues by itself, where it stood, once this clears."
         )
+        await status.add_line(f"⚠️ Stopped: {what}. It goes on by itself once this clears.")
         await self.client.send_message(
             status.chat_id,
             text,
@@ -197,20 +202,27 @@ class StatusBoard:
             bid, {"reminder_message": {"chat_id": admin, "message_id": sent.id}}
         )
 
-    async def run_periodic(self, wall_clock: Callable[[], datetime]) -> None:
-        """Refresh waiting messages and send reminders, every ``refresh_s``, until cancelled."""
+    async def run_periodic(
+        self, wall_clock: Callable[[], datetime], reread: Reread | None = None
+    ) -> None:
+        """Every ``refresh_s`` until cancelled: read the queue again (``reread``: a broadcast
+        confirmed on another instance while one sends is shown its place), refresh waiting
+        messages, send reminders."""
         while True:
             await asyncio.sleep(self.refresh_s)
             try:
+                if reread is not None:
+                    await reread()  # tells moved() when the order changed
                 await self.refresh()
                 await self.remind(wall_clock())
             except Exception:
                 log.warning("status board: periodic update failed", exc_info=True)
 
-    def start(self, wall_clock: Callable[[], datetime]) -> None:
+    def start(self, wall_clock: Callable[[], datetime], reread: Reread | None = None) -> None:
         """Start :meth:`run_periodic` (no-op if it runs)."""
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run_periodic(wall_clock), name="status-board")
+            periodic = self.run_periodic(wall_clock, reread)
+            self._task = asyncio.create_task(periodic, name="status-board")
 
     async def stop(self) -> None:
         """Stop the periodic updates."""

@@ -95,7 +95,7 @@ class BroadcastBot:
     async def start_sending(self) -> None:
         """This instance sends: the queue runs, waiting broadcasts are shown their place."""
         await self.queue.start()
-        self.board.start(self.core.service.now)
+        self.board.start(self.core.service.now, self.queue.reread)
 
     async def stop_sending(self) -> None:
         """Stop sending (a broadcast being sent stops cleanly and stays ``running``)."""

@@ -12,7 +12,9 @@ confirmation first. A ``paused`` broadcast holds nothing: its run yields the sen
 front and continues right after the one sending now. A run that fails (a bug, the
 database unreachable longer than the outage limit) is retried with growing pauses
 for as long as the process lives: a live process never leaves a broadcast
-``running`` with nobody sending it.
+``running`` with nobody sending it. Whatever fails between runs (reading the
+queue: an outage, a malformed document, a bug) is logged and tried again after a
+growing pause: the runner itself never dies.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Core
-from bot.delivery.errors import StorageUnavailableError, failure_kind
+from bot.delivery.errors import StorageUnavailableError
 from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus, as_utc
 from bot.delivery.outage import OutageTooLongError
@@ -41,6 +43,9 @@ StatusFactory = Callable[[dict[str, Any]], Awaitable[ProgressCallback | None]]
 Notice = Callable[[str, str], Awaitable[None]]
 Moved = Callable[[list[str], str | None], Awaitable[None]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: What ``on_trouble`` is told, for admins: a reason in words; the error itself goes to the log.
+OUTAGE = "the database stayed unreachable for too long"
+UNEXPECTED = "an unexpected error (the details are in the bot's log)"
 
 
 class BroadcastQueue:
@@ -53,11 +58,13 @@ class BroadcastQueue:
         on_finished: Called with the summary after each run that ended the broadcast.
         on_paused: Called with the summary of a run that yielded because it was paused.
         on_trouble: Called with ``(broadcast_id, what happened)`` when a run stopped
-            for an outage or an error and will be retried.
+            for an outage or an error and will be retried: :data:`OUTAGE` or
+            :data:`UNEXPECTED`, never the error's text (it may hold hosts or data).
         on_moved: Called with the waiting order and the one running, when it changes.
         poll_s: While idle, how often MongoDB is read for work (another instance's
             confirmations, resumes).
-        retry_first_s, retry_max_s: Pauses before a failed broadcast is tried again.
+        retry_first_s, retry_max_s: Pauses before a failed broadcast is tried again, and
+            before the runner goes on after it failed between runs (doubling each time).
         Every callback's errors are logged, never raised.
     """
 
@@ -104,7 +111,7 @@ class BroadcastQueue:
         """Stop the runner; a running broadcast stops cleanly and stays ``running``."""
         task, self._task = self._task, None
         await stop_task(task)
-        self._current = None
+        self._current, self._waiting = None, []  # what waits is no longer ours to show
 
     async def submit(self, broadcast_id: str) -> int | None:
         """Wake the runner; how many run before ``broadcast_id`` (0: it runs now).
@@ -113,10 +120,26 @@ class BroadcastQueue:
         finished): not an error.
         """
         self._wake.set()
+        if not self.running:  # a standby: the leader's queue reads it and shows its place
+            return None
         with contextlib.suppress(StorageUnavailableError):
-            # Only the instance that sends shows places: a standby's view may be stale.
-            await self._read(notify=self._task is not None and not self._task.done())
+            await self._read()
         return self.ahead_of(broadcast_id)
+
+    @property
+    def running(self) -> bool:
+        """Whether the runner runs here (this instance sends)."""
+        return self._task is not None and not self._task.done()
+
+    async def reread(self) -> None:
+        """Read the waiting order again (what other instances confirmed or resumed while
+        one broadcast sends); tells ``on_moved`` if it changed. No-op unless running.
+
+        Raises:
+            StorageUnavailableError: The database could not be read.
+        """
+        if self.running:
+            await self._read()
 
     def ahead_of(self, broadcast_id: str) -> int | None:
         """Broadcasts that run before this one (0: it runs now), None if not waiting here."""
@@ -129,23 +152,41 @@ class BroadcastQueue:
     # the runner -------------------------------------------------------------------------------
 
     async def _run_forever(self) -> None:
+        failures = 0  # in a row, whatever failed: the pause before the next try grows
         while True:
             self._wake.clear()  # before reading MongoDB: a submit during the read is not lost
             try:
-                bid = await self._next()
-            except StorageUnavailableError:
-                log.warning(
-                    "broadcast queue: the database is unreachable; retrying",
-                    extra=event("queue.db_unreachable"),
-                )
-                await asyncio.sleep(self.retry_first_s)
-                continue
-            if bid is None:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._idle_s()):
-                        await self._wake.wait()
-                continue
-            await self._run(bid)
+                await self._step()
+            except Exception as error:  # the queue outlives anything: an outage, a bug, bad data
+                failures += 1
+                await asyncio.sleep(self._stumbled(error, failures))
+            else:
+                failures = 0
+
+    async def _step(self) -> None:
+        """Run the next broadcast; or, with none to run, wait for a submit or ``poll_s``."""
+        bid = await self._next()
+        if bid is None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._idle_s()):
+                    await self._wake.wait()
+            return
+        await self._run(bid)
+
+    def _stumbled(self, error: Exception, failures: int) -> float:
+        """Log what stopped the runner between broadcasts; the pause before it goes on."""
+        pause = self._backoff(failures)
+        if isinstance(error, StorageUnavailableError):
+            unreachable = event("queue.db_unreachable", attempt=failures, pause_s=pause)
+            log.warning(
+                "broadcast queue: the database is unreachable; again in %g s",
+                pause,
+                extra=unreachable,
+            )
+        else:
+            failed = event("queue.error", attempt=failures, pause_s=pause)
+            log.exception("broadcast queue: unexpected error; again in %g s", pause, extra=failed)
+        return pause
 
     async def _next(self) -> str | None:
         """The broadcast to run next, moved to ``running`` if it was queued; None if none."""
@@ -177,7 +218,7 @@ class BroadcastQueue:
             trouble = event("run.trouble", bid, reason="outage", error=str(error))
             log.warning("broadcast %s: the database stayed unreachable", bid, extra=trouble)
             self._failed(bid)
-            await self._tell(self.on_trouble, bid, failure_kind(error))  # the text: logged
+            await self._tell(self.on_trouble, bid, OUTAGE)
             return
         except StorageUnavailableError as error:
             trouble = event("run.trouble", bid, reason="database", error=str(error))
@@ -190,7 +231,7 @@ class BroadcastQueue:
             )
             log.exception("broadcast %s: the run failed; it is retried", bid, extra=trouble)
             self._failed(bid)
-            await self._tell(self.on_trouble, bid, f"{failure_kind(error)} (details in the log)")
+            await self._tell(self.on_trouble, bid, UNEXPECTED)
             return
         finally:
             self._current = None
@@ -209,9 +250,12 @@ class BroadcastQueue:
             progress = None
         return await self.core.service.run(bid, progress)
 
+    def _backoff(self, failures: int) -> float:
+        return float(min(self.retry_max_s, self.retry_first_s * 2 ** (failures - 1)))
+
     def _failed(self, bid: str) -> None:
         failures = self._failures.get(bid, (0, 0.0))[0] + 1
-        pause = min(self.retry_max_s, self.retry_first_s * 2 ** (failures - 1))
+        pause = self._backoff(failures)
         self._failures[bid] = (failures, asyncio.get_running_loop().time() + pause)
         retry = event("queue.retry", bid, attempt=failures, pause_s=pause)
         log.warning(

@@ -141,6 +141,8 @@ class StatusMessage:
         self.finished = False
         #: Cancel was pressed: progress keeps Yes / No under it until one is pressed.
         self.asking_cancel = False
+        #: The text it shows, as last edited by this process (None: not edited yet).
+        self.shown: str | None = None
         self._quiet_until = float("-inf")
 
     @classmethod
@@ -229,12 +231,29 @@ class StatusMessage:
             return
         self.message_id = message.id
 
+    async def add_line(self, line: str) -> None:
+        """Show ``line`` under the progress last shown (until the next report); never raises.
+
+        For what happened to the run between reports: it stopped, and why.
+        """
+        if self.finished:
+            return
+        text = (
+            f"{self.shown}\n\n{line}" if self.shown else f"📢 Broadcast {self.broadcast_id}\n{line}"
+        )
+        try:
+            await self._edit(text, control_buttons(self.broadcast_id, paused=False))
+        except Exception:
+            failed = event("status.edit_failed", self.broadcast_id)
+            log.warning("status of %s: edit failed", self.broadcast_id, exc_info=True, extra=failed)
+
     async def _edit(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
         """Edit the text; without ``markup`` the buttons go away (hydrogram omits it)."""
         options: dict[str, Any] = {"parse_mode": ParseMode.DISABLED}
         if markup is not None:
             options["reply_markup"] = markup
         await self.client.edit_message_text(self.chat_id, self.message_id, text, **options)
+        self.shown = text
 
 
 def _seconds(flood: FloodWait) -> float:

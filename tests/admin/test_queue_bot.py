@@ -9,8 +9,17 @@ from typing import Any
 
 from hydrogram.raw.core import TLObject
 
-from bot.demo.simulator import ReceivedMessage, TelegramSimulator
+from bot.demo.simulator import TelegramSimulator
 from bot.storage.mongo import Database
+from tests.admin.queue_kit import (
+    SLOW,
+    USERS,
+    confirmed,
+    copies,
+    press_on,
+    sent_some,
+    status_of,
+)
 from tests.botkit import (
     ADMIN,
     ShiftedClock,
@@ -20,34 +29,11 @@ from tests.botkit import (
     eventually,
     last,
     press,
-    status_message,
     texts,
     wait_status,
 )
 from tests.conftest import Launch
 from tests.support import seed
-
-USERS = list(range(8000, 8040))
-SLOW = 20.0  # msg/s: 40 users take 2 s, long enough to act in between
-
-
-def copies(sim: TelegramSimulator, text: str) -> dict[int, int]:
-    return {uid: texts(sim, uid).count(text) for uid in USERS}
-
-
-async def confirmed(sim: TelegramSimulator, command: str) -> str:
-    confirm = await confirmation(sim, command)
-    assert await press(sim, confirm, "Send now") == "🚀 Confirmed"
-    return broadcast_id(confirm)
-
-
-async def status_of(sim: TelegramSimulator, db: Database, bid: str) -> ReceivedMessage:
-    doc = await db["broadcasts"].find_one({"_id": bid})
-    return status_message(sim, doc)
-
-
-async def sent_some(sim: TelegramSimulator, text: str, at_least: int = 5) -> bool:
-    return sum(copies(sim, text).values()) >= at_least
 
 
 async def test_a_paused_broadcast_lets_the_next_one_run(
@@ -240,8 +226,3 @@ async def test_a_broadcast_scheduled_through_the_standby_starts_on_time(
         await standby.stop()
     finally:
         await standby_client.stop()
-
-
-async def press_on(client: TelegramSimulator, message: ReceivedMessage, label: str) -> str | None:
-    await client.feed_callback(ADMIN, message.message_id, button(message, label))
-    return client.callback_answers[-1].text
