@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hydrogram.enums import ParseMode
 
-from bot.admin.queue import BroadcastQueue
+from bot.admin.queue import UNEXPECTED, BroadcastQueue
 from bot.admin.status import StatusMessage
 from bot.app import Core
 from bot.delivery.content import TextContent
@@ -256,6 +256,6 @@ async def test_a_run_that_raises_is_logged_and_the_next_one_runs(
     assert {m.text for u in users for m in sim.inbox(u)} == {"fine"}
     assert any("the run failed; it is retried" in r.message for r in caplog.records)
     # The admin is told a category; the exception (its type and text) is in the log only.
-    assert set(told) == {(doomed, "an unexpected error (details in the log)")}
+    assert set(told) == {(doomed, UNEXPECTED)}  # in words; the exception's text: logged
     failure = next(r for r in caplog.records if "the run failed" in r.message)
     assert failure.exc_info is not None
