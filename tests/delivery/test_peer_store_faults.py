@@ -18,12 +18,12 @@ from bot.delivery.content import CopyContent, TextContent
 from bot.delivery.errors import StorageUnavailableError
 from bot.delivery.outage import OutagePolicy
 from bot.demo.simulator import TelegramSimulator
-from bot.storage.faulty import FaultyDatabase
 from bot.storage.faulty_plan import FaultPlan
 from bot.storage.mongo import Database
 from bot.telegram.peer_cache import PeerRow
 from bot.telegram.sender import HydrogramSender
-from bot.telegram.session import PEERS_COLLECTION, MongoSessionStorage, session_storage
+from bot.telegram.session import PEERS_COLLECTION, MongoSessionStorage
+from tests.delivery.peer_store_kit import faulty, on_peer_store
 from tests.support import ADMIN, ProgressLog, create_running, make_core, receipts, seed
 
 #: Short backoff, so the outages below are waited out in a fraction of a second.
@@ -49,20 +49,14 @@ class OutageMidway(TelegramSimulator):
 
 async def test_an_outage_of_the_peer_store_is_waited_out(db: Database, tmp_path: Path) -> None:
     loop = asyncio.get_running_loop()
-    plan = FaultPlan(clock=loop.time)
-    fdb = FaultyDatabase(db, plan)
+    plan, fdb = faulty(db)
     sim = OutageMidway(plan, 150, telegram_limit=1000, chat_burst=1000, clock=loop.time, cold=True)
-    sim.storage = session_storage("sim", fdb, session_dir=tmp_path)  # type: ignore[assignment]
-    await sim.start()
-    try:
-        sim.add_user(ADMIN, first_name="Admin")
+    async with on_peer_store(sim, fdb, tmp_path):
         users = await seed(db, sim, range(100, 700))
         core = make_core(fdb, sim, snapshot_batch=100, outage=QUICK, progress_min_interval_s=0.0)
         progress = ProgressLog()
         bid = await create_running(core)
         summary = await asyncio.wait_for(core.service.run(bid, progress), 30)
-    finally:
-        await sim.stop()
 
     assert sim.outage_started
     assert plan.record.by_operation["find"] == 3  # the recipients' look-ups failed, three times
@@ -80,13 +74,9 @@ async def test_reading_the_source_through_an_outage_of_the_peer_store(
     db: Database, tmp_path: Path
 ) -> None:
     loop = asyncio.get_running_loop()
-    plan = FaultPlan(clock=loop.time)
-    fdb = FaultyDatabase(db, plan)
+    plan, fdb = faulty(db)
     sim = TelegramSimulator(telegram_limit=1000, chat_burst=1000, clock=loop.time, cold=True)
-    sim.storage = session_storage("sim", fdb, session_dir=tmp_path)  # type: ignore[assignment]
-    await sim.start()
-    try:
-        sim.add_user(ADMIN, first_name="Admin")
+    async with on_peer_store(sim, fdb, tmp_path):
         users = await seed(db, sim, range(100, 120))
         source = await sim.seed_message(ADMIN, media="photo", caption="Sale")
         core = make_core(fdb, sim, outage=QUICK)
@@ -94,8 +84,6 @@ async def test_reading_the_source_through_an_outage_of_the_peer_store(
         # Reading the message resolves its chat: hydrogram asks the peer store first.
         plan.outage(count=2, collections=[PEERS_COLLECTION], operations=["find_one"])
         summary = await asyncio.wait_for(core.service.run(bid), 30)
-    finally:
-        await sim.stop()
 
     assert plan.record.by_operation["find_one"] == 2
     assert (summary.status, summary.sent, summary.stop_reason) == ("completed", len(users), None)
@@ -156,13 +144,9 @@ async def test_a_broken_peer_store_stops_the_run_with_a_reason_an_admin_can_read
     db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     loop = asyncio.get_running_loop()
-    plan = FaultPlan(clock=loop.time)
-    fdb = FaultyDatabase(db, plan)
+    plan, fdb = faulty(db)
     sim = TelegramSimulator(telegram_limit=1000, chat_burst=1000, clock=loop.time, cold=True)
-    sim.storage = session_storage("sim", fdb, session_dir=tmp_path)  # type: ignore[assignment]
-    await sim.start()
-    try:
-        sim.add_user(ADMIN, first_name="Admin")
+    async with on_peer_store(sim, fdb, tmp_path):
         users = await seed(db, sim, range(100, 120))
         core = make_core(fdb, sim)
         bid = await create_running(core)
@@ -170,8 +154,6 @@ async def test_a_broken_peer_store_stops_the_run_with_a_reason_an_admin_can_read
         plan.outage(errors=OperationFailure, collections=[PEERS_COLLECTION], operations=["find"])
         with caplog.at_level(logging.ERROR, logger="bot.delivery.run"):
             summary = await asyncio.wait_for(core.service.run(bid), 30)
-    finally:
-        await sim.stop()
 
     reason = "the audience could not be read: an unexpected error (details in the log)"
     assert (summary.status, summary.stop_reason) == ("failed", reason)
@@ -186,13 +168,9 @@ async def test_a_send_that_must_read_its_peer_during_an_outage_is_retried_unsent
     db: Database, tmp_path: Path
 ) -> None:
     loop = asyncio.get_running_loop()
-    plan = FaultPlan(clock=loop.time)
-    fdb = FaultyDatabase(db, plan)
+    plan, fdb = faulty(db)
     sim = TelegramSimulator(clock=loop.time, cold=True)
-    sim.storage = session_storage("sim", fdb, session_dir=tmp_path)  # type: ignore[assignment]
-    await sim.start()
-    try:
-        sim.add_user(ADMIN, first_name="Admin")
+    async with on_peer_store(sim, fdb, tmp_path):
         users = await seed(db, sim, [101])
         prepared = await HydrogramSender(sim).prepare(TextContent("Hi"))
         # Not resolved in a batch (the feed gave up): the send reads its recipient's peer.
@@ -202,8 +180,6 @@ async def test_a_send_that_must_read_its_peer_during_an_outage_is_retried_unsent
         assert receipts(sim, users) == {101: 0}
         plan.heal()
         receipt = await prepared.send(101, "bc_1")
-    finally:
-        await sim.stop()
 
     assert receipt.message_ids
     assert receipts(sim, users) == {101: 1}
