@@ -78,6 +78,7 @@ class OutageGuard:
             OutageTooLongError: The outage lasted longer than ``policy.limit_s``.
         """
         attempt = 0
+        first_failed: float | None = None
         while True:
             try:
                 result = await operation()
@@ -85,7 +86,11 @@ class OutageGuard:
                 attempt += 1
                 self._failed(error)
                 assert self.down_since is not None
-                if self.clock() - self.down_since >= self.policy.limit_s:
+                # Measured from this operation's own first failure too: other operations
+                # that succeed meanwhile (a partial outage) end the shared outage, not this one.
+                first_failed = self.clock() if first_failed is None else first_failed
+                since = min(first_failed, self.down_since)
+                if self.clock() - since >= self.policy.limit_s:
                     self._tell(down=False)  # no longer waiting: the run stops
                     raise OutageTooLongError(
                         f"the database was unreachable for {self.policy.limit_s:g} s: {error}"

@@ -86,7 +86,9 @@ async def test_a_send_reading_its_peer_waits_out_an_outage_of_the_peer_store(
 async def test_a_peer_store_outage_past_the_limit_stops_the_run_and_its_resume_sends_the_rest(
     db: Database, tmp_path: Path
 ) -> None:
-    limit = OutagePolicy(limit_s=0.3, first_delay_s=0.01, max_delay_s=0.05)
+    # Longer than the status poll (0.5 s): the run's healthy reads meanwhile must not
+    # restart the count of the look-ups' own outage.
+    limit = OutagePolicy(limit_s=1.2, first_delay_s=0.01, max_delay_s=0.05)
     async with lone_look_ups(db, tmp_path, math.inf, limit) as (core, bid, plan, sim):
         with pytest.raises(OutageTooLongError):
             await asyncio.wait_for(core.service.run(bid), 10)
