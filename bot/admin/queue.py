@@ -45,6 +45,8 @@ Moved = Callable[[list[str], str | None], Awaitable[None]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: What ``on_trouble`` is told, for admins: a reason in words; the error itself goes to the log.
 OUTAGE = "the database stayed unreachable for too long"
+#: The longest pause of the runner after it could not read the queue.
+RUNNER_MAX_PAUSE_S = 30.0
 UNEXPECTED = "an unexpected error (the details are in the bot's log)"
 
 
@@ -159,9 +161,15 @@ class BroadcastQueue:
                 await self._step()
             except Exception as error:  # the queue outlives anything: an outage, a bug, bad data
                 failures += 1
-                await asyncio.sleep(self._stumbled(error, failures))
+                await self._rest(self._stumbled(error, failures))
             else:
                 failures = 0
+
+    async def _rest(self, seconds: float) -> None:
+        """Wait ``seconds``, or less: a submit (someone confirmed a broadcast) tries at once."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
 
     async def _step(self) -> None:
         """Run the next broadcast; or, with none to run, wait for a submit or ``poll_s``."""
@@ -175,7 +183,8 @@ class BroadcastQueue:
 
     def _stumbled(self, error: Exception, failures: int) -> float:
         """Log what stopped the runner between broadcasts; the pause before it goes on."""
-        pause = self._backoff(failures)
+        # Reading the queue is cheap: a database back after a long outage is seen soon.
+        pause = min(self._backoff(failures), RUNNER_MAX_PAUSE_S)
         if isinstance(error, StorageUnavailableError):
             unreachable = event("queue.db_unreachable", attempt=failures, pause_s=pause)
             log.warning(

@@ -97,3 +97,20 @@ async def test_the_queue_outlives_an_error_reading_it(
     errors = [r for r in caplog.records if getattr(r, "event", None) == "queue.error"]
     pauses = [getattr(r, "pause_s", None) for r in errors]
     assert pauses[:2] == [1.0, 2.0]  # logged, with a growing pause between tries
+
+
+async def test_a_broadcast_confirmed_during_the_queues_pause_is_not_held_by_it(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    await seed(db, sim, USERS)
+    plan = FaultPlan(clock=asyncio.get_running_loop().time)
+    bot = await launch(database=FaultyDatabase(db, plan))
+    bot.queue.retry_first_s = 20.0  # a pause grown long during an outage
+    failing = plan.outage(errors=OperationFailure, collections=["broadcasts"], operations=["find"])
+    await eventually(lambda: as_awaitable(failing.raised >= 1))
+    plan.heal()
+
+    bid = await confirmed(sim, "/broadcast Back already")
+
+    await wait_status(db, bid, "completed")  # within 10 s, not after the 20 s pause
+    assert copies(sim, "Back already") == dict.fromkeys(USERS, 1)
