@@ -208,19 +208,15 @@ class Dispatch:
         attempt = 0
         while True:
             if not await self.p.throttle.acquire() or not self.may_send:
-                ending = self.closing or self.yielding or self.stop_reason is not None
-                if attempt and ending:  # an earlier attempt may have arrived (answer lost)
-                    self.doubtful.append(user_id)
-                else:  # never started, or only waiting for the database: try it again later
-                    self.ready.appendleft(user_id)
+                self._put_back(user_id, tried=attempt > 0)
                 return None
             attempt += 1
             try:
                 receipt = await send_through_outages(
                     prepared, user_id, self.bid, self.db, self._stopping, self._outage_too_long
                 )
-            except AbandonedError:  # the database was down and the run stops: never sent
-                self.ready.appendleft(user_id)
+            except AbandonedError:  # the run stops while this attempt waited for the database
+                self._put_back(user_id, tried=attempt > 1)
                 return None
             except FloodWaitError as flood:
                 self.flood_waits += 1
@@ -249,6 +245,13 @@ class Dispatch:
                 at = self.p.wall_clock()
                 return Outcome(user_id, attempt, error=category, error_code=code[:200], at=at)
             await self._rest(delay)
+
+    def _put_back(self, user_id: int, *, tried: bool) -> None:
+        """A recipient this worker gives up for now; ``tried``: an earlier attempt went out."""
+        if tried and self._stopping():  # it may have arrived (answer lost): left in doubt
+            self.doubtful.append(user_id)
+        else:  # never sent, or only waiting for the database: try it again later
+            self.ready.appendleft(user_id)
 
     def _stopping(self) -> bool:
         return self.closing or self.yielding or self.stop_reason is not None
