@@ -189,3 +189,18 @@ async def test_a_start_during_a_database_blip_waits_it_out(
     bid = await sending(sim, "/broadcast After the blip")
     await wait_status(db, bid, "completed")
     assert copies(sim, "After the blip") == [1] * len(USERS)
+
+
+async def test_a_personalised_preview_while_the_users_are_unreadable_names_no_internals(
+    sim: TelegramSimulator, db: Database, launch: Launch
+) -> None:
+    await seed(db, sim, USERS)
+    plan = FaultPlan(clock=asyncio.get_running_loop().time)
+    await launch(database=FaultyDatabase(db, plan))
+    plan.outage(collections=["users"])
+
+    await sim.feed_message(ADMIN, "/broadcast --preview Hi {first_name|there}")
+
+    told = texts(sim, ADMIN)[-1]
+    assert told.startswith("⚠️ The database cannot be reached"), told
+    assert "AutoReconnect" not in told

@@ -15,7 +15,7 @@ from bot.admin.handlers import confirm, personal, schedule, testers
 from bot.admin.handlers.confirm import Shown
 from bot.admin.handlers.context import BotContext
 from bot.delivery.content import Content, CopyContent, TextContent, clipped
-from bot.delivery.errors import BroadcastError, ContentError
+from bot.delivery.errors import BroadcastError, ContentError, StorageUnavailableError
 from bot.delivery.service import Audience
 from bot.telegram.formatting import plain_entities, rendered
 from scheduler.when import ScheduleParseError
@@ -124,6 +124,8 @@ async def proceed(
     if request.preview:
         try:
             await prepared.send(chat_id)
+        except StorageUnavailableError:
+            raise  # the admin is told the database is down, not the driver's words
         except BroadcastError as error:
             await ctx.say(chat_id, f"❌ The preview failed: {error}", reply_to=message.id)
             return

@@ -26,7 +26,7 @@ from bot.delivery.content import (
     shifted,
     utf16_len,
 )
-from bot.delivery.errors import BroadcastError, BroadcastNotFoundError
+from bot.delivery.errors import BroadcastError, BroadcastNotFoundError, StorageUnavailableError
 from bot.delivery.events import event
 from bot.delivery.model import BroadcastStatus
 from bot.delivery.report import duration_text
@@ -260,6 +260,8 @@ async def _preview(ctx: BotContext, query: CallbackQuery, doc: dict[str, Any]) -
             content_from_document(doc["content"]), str(doc["_id"])
         )
         await prepared.send(query.from_user.id)
+    except StorageUnavailableError:
+        raise  # the admin is told the database is down, not the driver's words
     except BroadcastError as error:
         await query.answer(f"The preview failed: {error}"[:200], show_alert=True)
         return
