@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot.delivery.dispatch import CANCELLED, Dispatch
 from bot.delivery.errors import ContentError, FloodWaitError, SendError, failure_kind
 from bot.delivery.events import event
-from bot.delivery.model import ACTIVE
+from bot.delivery.model import BroadcastStatus
 
 if TYPE_CHECKING:
     from bot.delivery.ports import PreparedMessage
@@ -56,17 +56,22 @@ class Preparing(Dispatch):
             log.warning(
                 "%s: reading the message failed, again in %.1f s", self.bid, wait, extra=retry
             )
-            if not await self._wait_while_active(wait):
-                self._stop(CANCELLED)  # cancelled (or paused) meanwhile: never started
+            stopped = await self._wait_while_running(wait)
+            if stopped == BroadcastStatus.PAUSED:
+                self._yield()  # the next broadcast goes ahead; Resume reads the message again
+                return None
+            if stopped is not None:
+                self._stop(CANCELLED)  # cancelled meanwhile: never started
                 return None
 
-    async def _wait_while_active(self, seconds: float) -> bool:
+    async def _wait_while_running(self, seconds: float) -> str | None:
         """Wait ``seconds`` (a FloodWait may last minutes), reading the status as the watcher
-        does; False as soon as the broadcast is no longer active (a cancel acts at once)."""
+        does; the status as soon as it is no longer running (a pause or cancel acts at once)."""
         end = self.p.clock() + seconds
         while True:
             await self.p.sleep(max(0.0, min(end - self.p.clock(), self.cfg.control_poll_s)))
-            if await self.db(partial(self.p.store.status, self.bid)) not in ACTIVE:
-                return False
+            status = await self.db(partial(self.p.store.status, self.bid))
+            if status != BroadcastStatus.RUNNING:
+                return str(status)
             if self.p.clock() >= end:
-                return True
+                return None

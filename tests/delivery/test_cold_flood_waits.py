@@ -1,6 +1,7 @@
-"""Cancel acts at once while a new session (``TelegramSimulator(cold=True)``) waits out a long
-FloodWait that Telegram answered to a look-up of users (``users.GetUsers``): while the
-message to broadcast is read (its chat resolved), and while recipients are resolved."""
+"""Cancel and pause act at once while a new session (``TelegramSimulator(cold=True)``)
+waits out a long FloodWait that Telegram answered to a look-up of users
+(``users.GetUsers``): while the message to broadcast is read (its chat resolved), and
+while recipients are resolved."""
 
 from __future__ import annotations
 
@@ -48,8 +49,11 @@ async def cold() -> AsyncIterator[ColdSession]:
     await sim.stop()
 
 
-async def cancel_and_time(sim: ColdSession, db: Database, content: Content | None = None) -> float:
-    """Run a broadcast into the FloodWait, cancel it; return the loop's seconds until it ended."""
+async def cancel_and_time(
+    sim: ColdSession, db: Database, content: Content | None = None, *, pause: bool = False
+) -> float:
+    """Run a broadcast into the FloodWait, cancel (or pause) it; return the loop's seconds
+    until its run ended."""
     loop = asyncio.get_running_loop()
     core = make_core(db, sim, snapshot_batch=100)
     bid = await create_running(core, content)
@@ -58,13 +62,15 @@ async def cancel_and_time(sim: ColdSession, db: Database, content: Content | Non
     await asyncio.wait_for(sim.looked_up.wait(), 10)  # answered with the FloodWait
     await asyncio.sleep(0.05)  # the run is now waiting it out
 
-    cancelled_at = loop.time()
-    assert await core.service.cancel(bid, by=ADMIN)
+    stopped_at = loop.time()
+    act = core.service.pause if pause else core.service.cancel
+    assert await act(bid, by=ADMIN)
     summary = await asyncio.wait_for(run, 10)  # far less than the FloodWait's 300 s
-    elapsed = loop.time() - cancelled_at
+    elapsed = loop.time() - stopped_at
 
-    assert (summary.status, summary.sent) == ("cancelled", 0)
-    assert (await db["broadcasts"].find_one({"_id": bid}))["status"] == "cancelled"
+    expected = "paused" if pause else "cancelled"  # paused: the sender goes to the next one
+    assert (summary.status, summary.sent) == (expected, 0)
+    assert (await db["broadcasts"].find_one({"_id": bid}))["status"] == expected
     return elapsed
 
 
@@ -90,3 +96,15 @@ async def test_cancel_acts_during_a_flood_wait_while_resolving_recipients(
     assert elapsed < ACTS_WITHIN_S
     assert sum(receipts(cold, users).values()) == 0
     assert await db["deliveries"].count_documents({"status": {"$ne": "pending"}}) == 0
+
+
+async def test_pause_acts_during_a_flood_wait_while_reading_the_source(
+    db: Database, cold: ColdSession
+) -> None:
+    users = await seed(db, cold, range(100, 120))
+    source = await cold.seed_message(ADMIN, media="photo", caption="Sale")
+
+    elapsed = await cancel_and_time(cold, db, CopyContent(ADMIN, (source,)), pause=True)
+
+    assert elapsed < ACTS_WITHIN_S
+    assert sum(receipts(cold, users).values()) == 0
