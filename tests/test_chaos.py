@@ -17,7 +17,6 @@ import contextlib
 import os
 import random
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -241,6 +240,8 @@ async def check(
     assert running == 0, "a broadcast was left running"
 
 
+#: Each example's bound (its broadcast must finish within finished()'s 45 s anyway).
+EXAMPLE_LIMIT_S = 180
 # Every kind of event in one run, and again with a cancel: whatever the draw, CI plays each.
 EVERYTHING = ((0.1, "outage"), (0.2, "flood"), (0.3, "transient"), (0.4, "pause"), (0.8, "stop"))
 
@@ -248,8 +249,9 @@ EVERYTHING = ((0.1, "outage"), (0.2, "flood"), (0.3, "transient"), (0.4, "pause"
 @pytest.mark.timeout(1800)
 @settings(
     max_examples=int(os.environ.get("CHAOS_EXAMPLES", "8")),
-    # Bounded per example (a broadcast must finish within finished()'s 45 s anyway).
-    deadline=timedelta(seconds=120),
+    # No deadline: Hypothesis measures it after the example returns, so it bounds no hang
+    # and a slow example under load would fail as flaky; asyncio.timeout bounds each one.
+    deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -257,4 +259,8 @@ EVERYTHING = ((0.1, "outage"), (0.2, "flood"), (0.3, "transient"), (0.4, "pause"
 @example(scenario=Scenario(200, 5, 0.05, 0.01, EVERYTHING, seed=1))
 @example(scenario=Scenario(200, 5, 0.05, 0.01, (*EVERYTHING, (1.0, "cancel")), seed=2))
 def test_every_promise_holds_under_chaos(scenario: Scenario) -> None:
-    asyncio.run(play(scenario))
+    async def bounded() -> None:
+        async with asyncio.timeout(EXAMPLE_LIMIT_S):
+            await play(scenario)
+
+    asyncio.run(bounded())
