@@ -186,5 +186,17 @@ def failure_kind(error: BaseException) -> str:
     if isinstance(error, FloodWaitError):
         return "Telegram asked to wait"
     if isinstance(error, SendError):
-        return f"Telegram answered {error.category.value}"
+        return SEND_FAILURES[error.category]
     return "an unexpected error"
+
+
+#: What a category of send failure means, in an admin's words.
+SEND_FAILURES = {
+    ErrorCategory.BLOCKED: "the chat blocked the bot",
+    ErrorCategory.DEACTIVATED: "the account is deleted",
+    ErrorCategory.INVALID: "Telegram does not know the chat or message",
+    ErrorCategory.FORBIDDEN: "Telegram does not allow it",
+    ErrorCategory.CONTENT: "Telegram rejected the content",
+    ErrorCategory.TRANSIENT: "Telegram kept failing (network or server trouble)",
+    ErrorCategory.UNKNOWN: "Telegram answered an error the bot does not know",
+}

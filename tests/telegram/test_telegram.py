@@ -20,6 +20,7 @@ from bot.delivery.content import (
     content_to_document,
 )
 from bot.delivery.errors import (
+    SEND_FAILURES,
     ContentError,
     ErrorCategory,
     FloodWaitError,
@@ -325,7 +326,7 @@ def test_classify_rpc_error(error_id: str, code: int, category: ErrorCategory) -
         (FloodWaitError(300), "Telegram asked to wait"),
         (
             SendError(ErrorCategory.TRANSIENT, "TimeoutError: at 10.0.0.7"),
-            "Telegram answered trans",
+            "Telegram kept failing",
         ),
         (KeyError("secret_field"), "an unexpected error"),
     ],
@@ -373,3 +374,7 @@ def test_invalid_content_is_refused(build: Callable[[], object], error: str) -> 
 def test_malformed_button_url_is_a_content_error() -> None:
     with pytest.raises(ContentError, match="malformed"):
         UrlButton("Open", "https://[x")
+
+
+def test_every_send_failure_category_has_words_for_an_admin() -> None:
+    assert set(SEND_FAILURES) == set(ErrorCategory)
