@@ -242,18 +242,23 @@ class StatusMessage:
             f"{self.shown}\n\n{line}" if self.shown else f"📢 Broadcast {self.broadcast_id}\n{line}"
         )
         try:
-            await self._edit(text, control_buttons(self.broadcast_id, paused=False))
+            # Not remembered as shown: a second trouble replaces this line, never piles up.
+            await self._edit(text, control_buttons(self.broadcast_id, paused=False), shown=False)
         except Exception:
             failed = event("status.edit_failed", self.broadcast_id)
             log.warning("status of %s: edit failed", self.broadcast_id, exc_info=True, extra=failed)
 
-    async def _edit(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        """Edit the text; without ``markup`` the buttons go away (hydrogram omits it)."""
+    async def _edit(
+        self, text: str, markup: InlineKeyboardMarkup | None, *, shown: bool = True
+    ) -> None:
+        """Edit the text; without ``markup`` the buttons go away (hydrogram omits it).
+        ``shown``: the progress the next :meth:`add_line` writes under."""
         options: dict[str, Any] = {"parse_mode": ParseMode.DISABLED}
         if markup is not None:
             options["reply_markup"] = markup
         await self.client.edit_message_text(self.chat_id, self.message_id, text, **options)
-        self.shown = text
+        if shown:
+            self.shown = text
 
 
 def _seconds(flood: FloodWait) -> float:

@@ -197,6 +197,19 @@ async def test_a_paused_snapshot_offers_resume(sim: TelegramSimulator) -> None:
     assert [text for text, _ in shown.buttons[0]] == ["▶️ Resume", "🛑 Cancel"]
 
 
+async def test_a_second_trouble_replaces_the_first_line_under_the_progress(
+    sim: TelegramSimulator,
+) -> None:
+    status = await status_message(sim)
+    await status(snap(3))
+    progress = sim.inbox(ADMIN)[-1].text
+
+    await status.add_line("⚠️ Stopped: the database stayed unreachable for too long.")
+    await status.add_line("⚠️ Stopped: an unexpected error.")
+
+    assert sim.inbox(ADMIN)[-1].text == f"{progress}\n\n⚠️ Stopped: an unexpected error."
+
+
 async def test_an_unchanged_status_is_not_an_error(sim: TelegramSimulator) -> None:
     status = await status_message(sim)
     await status(snap(3))
