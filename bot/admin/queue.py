@@ -175,9 +175,7 @@ class BroadcastQueue:
         """Run the next broadcast; or, with none to run, wait for a submit or ``poll_s``."""
         bid = await self._next()
         if bid is None:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._idle_s()):
-                    await self._wake.wait()
+            await self._rest(self._idle_s())
             return
         await self._run(bid)
 

@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
 CANCELLED = "cancelled by an admin"
 #: Recorded for a recipient Telegram does not know (``users.GetUsers`` did not return it).
 NOT_A_USER = "PEER_ID_INVALID (Telegram does not know this user)"

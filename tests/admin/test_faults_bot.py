@@ -47,6 +47,13 @@ async def sending(sim: TelegramSimulator, command: str) -> str:
     return bid
 
 
+async def launch_on_faulty(db: Database, launch: Launch, **options: Any) -> FaultPlan:
+    """A bot on ``db`` behind the fault injector; the plan that injects its faults."""
+    plan = FaultPlan(clock=asyncio.get_running_loop().time)
+    await launch(database=FaultyDatabase(db, plan), **options)
+    return plan
+
+
 async def in_doubt(db: Database, bid: str) -> int:
     found: int = await db["deliveries"].count_documents({"broadcast_id": bid, "status": "sending"})
     return found
@@ -135,8 +142,7 @@ async def test_while_the_database_is_down_nobody_sees_its_internals(
 ) -> None:
     await seed(db, sim, USERS)
     sim.add_user(OUTSIDER)
-    plan = FaultPlan(clock=asyncio.get_running_loop().time)
-    await launch(database=FaultyDatabase(db, plan), record_users=True)
+    plan = await launch_on_faulty(db, launch, record_users=True)
     plan.outage(collections=["users", "broadcasts", "broadcast_admins"])
 
     await sim.feed_message(OUTSIDER, "/broadcast Hello")
@@ -160,8 +166,7 @@ async def test_a_button_pressed_while_the_database_is_down_is_answered_and_chang
     sim: TelegramSimulator, db: Database, launch: Launch
 ) -> None:
     await seed(db, sim, USERS)
-    plan = FaultPlan(clock=asyncio.get_running_loop().time)
-    await launch(database=FaultyDatabase(db, plan))
+    plan = await launch_on_faulty(db, launch)
     confirm = await confirmation(sim, "/broadcast Pressed while down")
     plan.outage(collections=["broadcasts"])
 
@@ -195,8 +200,7 @@ async def test_a_personalised_preview_while_the_users_are_unreadable_names_no_in
     sim: TelegramSimulator, db: Database, launch: Launch
 ) -> None:
     await seed(db, sim, USERS)
-    plan = FaultPlan(clock=asyncio.get_running_loop().time)
-    await launch(database=FaultyDatabase(db, plan))
+    plan = await launch_on_faulty(db, launch)
     plan.outage(collections=["users"])
 
     await sim.feed_message(ADMIN, "/broadcast --preview Hi {first_name|there}")

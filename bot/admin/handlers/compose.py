@@ -138,7 +138,8 @@ async def proceed(
         return
     audience = await target(ctx, request)
     problem = testers.TEST_REFUSED if audience is None else None
-    problem = problem or await personal.length_problem(ctx, prepared, audience or Audience())
+    recipients = personal.audience_query(ctx, audience or Audience())
+    problem = problem or await personal.length_problem(ctx, prepared, recipients)
     if problem is not None:
         await ctx.say(chat_id, problem, reply_to=message.id)
         return

@@ -125,7 +125,7 @@ async def on_edit(ctx: BotContext, message: Message, request: EditRequest) -> No
     except ContentError as error:
         await ctx.say(chat_id, f"❌ This edit cannot be made: {error}", reply_to=message.id)
         return
-    problem = await personal.edit_length_problem(ctx, prepared, doc)
+    problem = await personal.length_problem(ctx, prepared, personal.recipients_query(ctx, doc))
     if problem is not None:
         await ctx.say(chat_id, problem, reply_to=message.id)
         return

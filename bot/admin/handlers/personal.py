@@ -19,28 +19,16 @@ from bot.telegram.personal import personal_parts
 
 
 async def length_problem(
-    ctx: BotContext, prepared: PreparedMessage, audience: Audience
+    ctx: BotContext, prepared: PreparedMessage, recipients: dict[str, Any]
 ) -> str | None:
-    """Why ``prepared`` could be too long for someone in ``audience``; None if it fits."""
-    if not personal_parts(prepared):
-        return None
-    return await _problem(ctx, prepared, audience_query(ctx, audience))
-
-
-async def edit_length_problem(
-    ctx: BotContext, prepared: PreparedMessage, original: dict[str, Any]
-) -> str | None:
-    """Why the prepared edit of the broadcast ``original`` could be too long for one of
-    its recipients; None if it fits."""
-    if not personal_parts(prepared):
-        return None
-    return await _problem(ctx, prepared, recipients_query(ctx, original))
-
-
-async def _problem(ctx: BotContext, prepared: PreparedMessage, query: dict[str, Any]) -> str | None:
+    """Why ``prepared`` could be too long for one of the users ``recipients`` matches
+    (:func:`audience_query` of a new broadcast, :func:`recipients_query` of a sent one
+    being edited); None if it fits."""
     parts = personal_parts(prepared)
+    if not parts:
+        return None
     fields = sorted(set().union(*(part.template.fields for part in parts)))
-    longest = await ctx.core.users.longest(query, fields)
+    longest = await ctx.core.users.longest(recipients, fields)
     for part in parts:
         worst = part.template.longest(longest)
         if worst > part.limit:
