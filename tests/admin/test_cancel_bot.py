@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.admin.install import BroadcastBot
+from bot.admin.status import callback_data
 from bot.demo.simulator import ReceivedMessage, TelegramSimulator
 from bot.storage.mongo import Database
 from tests.botkit import (
@@ -196,6 +197,20 @@ async def test_yes_after_the_broadcast_ended_cancels_nothing(
 
     answered = next(m for m in sim.inbox(ADMIN) if m.message_id == question.message_id)
     assert answered.text == f"{bid} is already completed: nothing to cancel."
+    assert await status(db, bid) == "completed"
+
+
+async def test_a_late_cancel_tap_on_a_finished_broadcast_asks_nothing(
+    sim: TelegramSimulator, db: Database, bot: BroadcastBot
+) -> None:
+    bid = await started(sim, db, "Done soon")
+    doc = await wait_status(db, bid, "completed")
+    shown = status_message(sim, doc)
+    # The old Cancel button, tapped after the end (a client that had not refreshed).
+    await sim.feed_callback(ADMIN, shown.message_id, callback_data("cancel", bid).encode())
+
+    assert sim.callback_answers[-1].text == "It has already finished (it is completed)."
+    assert not status_message(sim, doc).buttons  # no Yes / No question
     assert await status(db, bid) == "completed"
 
 

@@ -23,7 +23,7 @@ from bot.admin.status import (
     control_buttons,
 )
 from bot.delivery.errors import BroadcastNotFoundError
-from bot.delivery.model import ACTIVE, BroadcastStatus
+from bot.delivery.model import ACTIVE, FINISHED, BroadcastStatus
 
 ANSWERS = {
     PAUSE: ("⏸ Paused", "Only a running broadcast can be paused"),
@@ -47,7 +47,10 @@ async def on_button(ctx: BotContext, query: CallbackQuery, action: str, broadcas
     if place is None or (place == "cancel_question" and action not in (CANCEL_YES, CANCEL_NO)):
         await query.answer(EXPIRED)
         return
-    if action == CANCEL:
+    if action == CANCEL and doc.get("status") in FINISHED:  # a late tap on an old status
+        await query.answer(f"{ANSWERS[CANCEL_YES][1]} (it is {doc['status']}).")
+        await _set_buttons(ctx, query, None)
+    elif action == CANCEL:
         await _ask(ctx, query, broadcast_id)
     elif action == CANCEL_NO:
         await _keep(ctx, query, doc, place)
