@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--latency-ms",
-        type=float,
+        type=_milliseconds,
         default=50.0,
         help="Telegram's latency per request, with 20%% jitter (default: 50)",
     )
@@ -157,6 +157,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--json does not apply to --interactive")
     if args.interactive and args.report:
         parser.error("--report does not apply to --interactive: ask /broadcast_report ID there")
+    if args.report:
+        _report_dir(parser, args.report)
     try:
         SegmentCatalog().check(args.segment, args.exclude)
     except SegmentError as error:
@@ -165,17 +167,42 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
 def _fraction(text: str) -> float:
-    value = float(text)
+    value = _number(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("must be between 0 and 1")
     return value
+
+
+def _milliseconds(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _report_dir(parser: argparse.ArgumentParser, path: Path) -> None:
+    """Make the report's folder now: a bad one is refused before the broadcast runs."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--report {path}: cannot make a folder there ({error.strerror})")
 
 
 def main(argv: list[str]) -> int:

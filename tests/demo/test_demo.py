@@ -67,6 +67,9 @@ def test_demo_draws_progress_and_summary(capsys: pytest.CaptureFixture[str]) -> 
         ("demo --blocked 0.7 --deactivated 0.5", "must not exceed 1"),
         ("demo --rate 5000", "--rate must be in"),
         ("demo --segment vip", 'Unknown segment "vip"'),
+        ("demo --latency-ms -5", "--latency-ms: must be 0 or more"),
+        ("demo --users abc", "--users: not a whole number: 'abc'"),
+        ("demo --report /dev/null/report", "--report /dev/null/report: cannot make a folder"),
     ],
 )
 def test_demo_rejects_bad_options(
