@@ -41,7 +41,8 @@ __all__ = [
 
 DATE_ORDERS = ("DMY", "MDY", "YMD")
 MAX_LENGTH = 100
-_EXAMPLES = '"in 2 hours", "tomorrow 9:00", "friday 18:30" or "2026-12-01 18:00"'
+#: A fixed date would be in the past one day: the last example is a format.
+_EXAMPLES = '"in 2 hours", "tomorrow 9:00", "friday 18:30" or a date as YYYY-MM-DD HH:MM'
 _BARE_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 # 01/02/2027, 3.4.27, 01-02-2027; and 01/02 without a year (dateparser reads
 # 01.02 as a time, so only the slash form is a date there).

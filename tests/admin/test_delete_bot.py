@@ -67,7 +67,8 @@ async def test_delete_removes_every_copy_and_a_second_delete_finds_nothing_left(
     assert f"🗑 {op['_id']} delete · completed" in history
     assert ": 5 deleted" in history
     again = await reply_of(sim, f"/broadcast_delete {bid}")
-    assert again.startswith(f"🗑 Nothing left to delete: {bid} every copy was deleted already")
+    deleted_by = f"every copy was deleted already, by {op['_id']} ({bid})."
+    assert again == f"🗑 Nothing left to delete: {deleted_by}"
 
 
 async def test_delete_of_an_album_deletes_every_item_at_once(

@@ -89,8 +89,8 @@ def _nothing_to_reach(bid: str, counts: CopyCounts, verb: str, deletes: list[str
     """Why no copy of ``bid`` can be acted on (none left, or none with ids); None if some can."""
     icon = ICONS[verb]
     if counts.left == 0:
-        why = f"every copy was deleted already ({', '.join(deletes)})" if deletes else ""
-        return f"{icon} Nothing left to {verb}: {bid} {why or 'reached nobody'}."
+        why = f"every copy was deleted already, by {', '.join(deletes)}" if deletes else ""
+        return f"{icon} Nothing left to {verb}: {why or 'it reached nobody'} ({bid})."
     if counts.reachable == 0:
         return (
             f"{icon} {bid} cannot be {PAST[verb]}: none of its {counts.idless:,} copies can be "
